@@ -1,0 +1,89 @@
+/**
+ * The crypto backend contract: the few NaCl operations CurveZMQ (RFC 26) needs, implemented
+ * by a real crypto library. src/crypto/ is the only place that imports one.
+ *
+ * - `sodium-native`: libsodium through a native addon (optional dependency; fast path).
+ * - `libsodium-wrappers`: libsodium compiled to WebAssembly (always available).
+ *
+ * Backends assume their arguments were validated (lengths included) by `./index.ts`.
+ */
+
+export const BackendName = {
+  SODIUM_NATIVE: "sodium-native",
+  LIBSODIUM_WRAPPERS: "libsodium-wrappers",
+} as const
+export type BackendName = (typeof BackendName)[keyof typeof BackendName]
+
+/** Every backend name, in auto-selection preference order. */
+export const BACKEND_NAMES: readonly BackendName[] = [
+  BackendName.SODIUM_NATIVE,
+  BackendName.LIBSODIUM_WRAPPERS,
+]
+
+export function isBackendName(value: unknown): value is BackendName {
+  return typeof value === "string" && (BACKEND_NAMES as readonly string[]).includes(value)
+}
+
+export interface CryptoBackend {
+  readonly name: BackendName
+  /** `n` octets from the library's CSPRNG. */
+  randomBytes(n: number): Uint8Array
+  /** X25519 public key for `secretKey` (crypto_scalarmult_base). */
+  scalarMultBase(secretKey: Uint8Array): Uint8Array
+  /**
+   * NaCl crypto_box_beforenm: HSalsa20(X25519(secretKey, publicKey), 16 zero octets).
+   * Throws ProtocolError(KEY_EXCHANGE) when the X25519 output is all zero (a low-order or
+   * all-zero peer key), as libsodium refuses it.
+   */
+  precompute(publicKey: Uint8Array, secretKey: Uint8Array): Uint8Array
+  /**
+   * XSalsa20-Poly1305 with a precomputed key, like crypto_secretbox_easy:
+   * output = MAC (16) || ciphertext; `output.length === message.length + 16`.
+   */
+  sealInto(output: Uint8Array, message: Uint8Array, nonce: Uint8Array, key: Uint8Array): void
+  /**
+   * Inverse of sealInto, like crypto_secretbox_open_easy. Returns false when the MAC does not
+   * verify. `output.length === box.length - 16`.
+   */
+  openInto(output: Uint8Array, box: Uint8Array, nonce: Uint8Array, key: Uint8Array): boolean
+  /** Overwrite `buf` with zeros in a way the optimiser cannot drop (sodium_memzero). */
+  wipe(buf: Uint8Array): void
+  /**
+   * Constant-time equality of two buffers of the SAME length (sodium_memcmp). Optional so a
+   * test double need not provide it; `constantTimeEqual` falls back to node:crypto.
+   */
+  equal?(a: Uint8Array, b: Uint8Array): boolean
+}
+
+const loaded = new Map<BackendName, CryptoBackend>()
+
+/**
+ * Load (once) and return the named backend. Throws a clear Error when the library cannot be
+ * loaded (for example sodium-native has no prebuilt binary for this platform).
+ */
+export async function loadBackend(name: BackendName): Promise<CryptoBackend> {
+  if (!isBackendName(name)) {
+    throw new RangeError(
+      `loadBackend: expected one of ${BACKEND_NAMES.map((n) => `"${n}"`).join(", ")}, ` +
+        `got ${typeof name === "string" ? `"${name}"` : typeof name}`,
+    )
+  }
+  const cached = loaded.get(name)
+  if (cached !== undefined) return cached
+  let backend: CryptoBackend
+  if (name === BackendName.SODIUM_NATIVE) {
+    const { loadSodiumNative } = await import("./sodium-native-backend.js")
+    backend = loadSodiumNative()
+  } else {
+    const { loadLibsodiumWrappers } = await import("./libsodium-wrappers-backend.js")
+    backend = await loadLibsodiumWrappers()
+  }
+  loaded.set(name, backend)
+  return backend
+}
+
+/** Build the Error thrown when a backend's library cannot be loaded. */
+export function backendUnavailable(name: BackendName, cause: unknown): Error {
+  const reason = cause instanceof Error ? cause.message : String(cause)
+  return new Error(`Ironhouse crypto backend "${name}" is not available: ${reason}`, { cause })
+}

@@ -1,0 +1,540 @@
+/**
+ * One ZMTP connection as a sans-IO state machine: greeting → security handshake → traffic.
+ *
+ *   bytes in:   receiveData(chunk)
+ *   bytes out:  takeOutput()        (batched chunks to write, in order)
+ *   events out: takeEvents()        (handshake, message, subscription, error, ...)
+ *   time:       tick(now) / nextDeadline   (handshake timeout, heartbeats; clock injected)
+ *
+ * It never touches a socket or a timer. The only asynchrony is the authenticate hook, which
+ * may return a promise; when it settles the connection calls `onWake` so the driver drains
+ * output and events again.
+ *
+ * Any bytes from the network end, at worst, in one `error` event with a ProtocolError and a
+ * closed connection — never an exception out of receiveData() (RFC 37 "Error Handling").
+ */
+import { ErrorCode, ProtocolError, protocolError } from "../errors.js"
+import {
+  COMPATIBLE_PEERS,
+  Command,
+  GREETING_SIZE,
+  Mechanism,
+  Property,
+  type SocketTypeName,
+} from "../wire/constants.js"
+import { checkGreetingPrefix, decodeGreeting, encodeGreeting, type Greeting } from "../wire/greeting.js"
+import { FrameDecoder } from "../wire/frame-decoder.js"
+import { FrameEncoder } from "../wire/frame-encoder.js"
+import { decodeCommand, encodeCommand } from "../wire/command.js"
+import { getProperty } from "../wire/metadata.js"
+import {
+  decodePing,
+  encodePing,
+  encodePong,
+  parseSubscriptionMessage,
+  subscriptionMessage,
+} from "../wire/commands.js"
+import { DEFAULT_LIMITS, type Frame, type Limits, type Metadata } from "../wire/types.js"
+import type {
+  Authenticate,
+  AuthReply,
+  AuthRequest,
+  MechanismOutput,
+  SecurityMechanism,
+} from "../mechanism/mechanism.js"
+import { createMechanism, type SecurityOptions } from "../mechanism/index.js"
+import { z85Encode } from "../wire/z85.js"
+import { randomBytes } from "../crypto/index.js"
+import { Heartbeat } from "./heartbeat.js"
+import type { PeerInfo } from "./peer-info.js"
+
+export type { PeerInfo } from "./peer-info.js"
+
+export interface ConnectionOptions {
+  /** Our socket type, announced as Socket-Type and checked against the peer's. */
+  socketType: SocketTypeName
+  /** Our routing id, announced as Identity (REQ/DEALER/ROUTER). */
+  routingId?: Uint8Array
+  /** Mechanism, role and keys. */
+  security: SecurityOptions
+  /** Server side: the ZAP domain for authenticate requests. */
+  zapDomain?: string
+  /**
+   * Server side: the authenticate hook. PLAIN and CURVE servers always ask it; NULL asks it
+   * only when a zapDomain is set (RFC 27, libzmq). Without a hook a PLAIN server refuses
+   * everyone (it cannot check passwords); CURVE and NULL accept, like libzmq, unless
+   * `zapEnforceDomain` is set.
+   */
+  authenticate?: Authenticate
+  /** Refuse when authentication is asked for but no hook exists (ZMQ_ZAP_ENFORCE_DOMAIN). */
+  zapEnforceDomain?: boolean
+  /** Peer's address ("" for ipc), for authenticate requests and the Peer-Address property. */
+  peerAddress?: string
+  /** Size limits; defaults are finite (see DEFAULT_LIMITS). */
+  limits?: Partial<Limits>
+  /** ms allowed for greeting + handshake; 0 disables. Default 30 000 (libzmq). */
+  handshakeInterval?: number
+  heartbeatInterval?: number
+  heartbeatTimeout?: number
+  heartbeatTimeToLive?: number
+  /** Extra metadata properties we announce (e.g. X-* application properties). */
+  metadata?: Metadata
+  /** Injected clock (ms, monotonic). */
+  now?: () => number
+  /** Injected randomness. */
+  randomBytes?: (n: number) => Uint8Array
+  /**
+   * Optional handshake trace (greeting and each handshake command, in and out), for demos and
+   * debugging. It sees command names and sizes only, never command contents.
+   */
+  trace?: (direction: "in" | "out", step: string) => void
+}
+
+export type ConnectionEvent =
+  /** The handshake completed; `peer` is attached to every later message too. */
+  | { type: "handshake"; peer: PeerInfo }
+  /** One complete message (all its frames). */
+  | { type: "message"; frames: Uint8Array[] }
+  /** The peer (un)subscribed: a SUBSCRIBE/CANCEL command (3.1) or a subscription message (3.0). */
+  | { type: "subscription"; subscribe: boolean; topic: Uint8Array }
+  | { type: "ping"; context: Uint8Array }
+  | { type: "pong"; context: Uint8Array }
+  /**
+   * The connection failed and is closed: flush takeOutput() (it may hold an ERROR command)
+   * and close the transport. `handshake` tells whether it failed before completing it.
+   */
+  | { type: "error"; error: ProtocolError; handshake: boolean }
+
+const State = {
+  GREETING: 0,
+  HANDSHAKE: 1,
+  WAITING_FOR_AUTH: 2,
+  TRAFFIC: 3,
+  CLOSED: 4,
+} as const
+type State = (typeof State)[keyof typeof State]
+
+const DEFAULT_HANDSHAKE_INTERVAL = 30_000
+/** Room for the CURVE MESSAGE envelope around a frame of maxMessageSize octets. */
+const CURVE_FRAME_OVERHEAD = 64
+
+const EMPTY = new Uint8Array(0)
+
+export class Connection {
+  /** Called when something became ready to drain outside receiveData/tick (async auth). */
+  onWake: (() => void) | undefined
+
+  readonly #opts: ConnectionOptions
+  readonly #limits: Limits
+  readonly #now: () => number
+  readonly #randomBytes: (n: number) => Uint8Array
+  readonly #decoder: FrameDecoder
+  readonly #encoder = new FrameEncoder()
+  readonly #heartbeat: Heartbeat
+  #events: ConnectionEvent[] = []
+  /** Raw bytes (the greeting) to write before any framed output. */
+  #pendingRaw: Uint8Array[] = []
+  #state: State = State.GREETING
+  #greetingBuf: Uint8Array | undefined = new Uint8Array(GREETING_SIZE)
+  #greetingLen = 0
+  #peerGreeting: Greeting | undefined
+  #mechanism: SecurityMechanism | undefined
+  #handshakeDeadline: number
+  #peer: PeerInfo | undefined
+  #parts: Uint8Array[] = []
+  #partsSize = 0
+
+  constructor(opts: ConnectionOptions) {
+    this.#opts = opts
+    this.#limits = { ...DEFAULT_LIMITS, ...opts.limits }
+    this.#now = opts.now ?? (() => performance.now())
+    this.#randomBytes = opts.randomBytes ?? randomBytes
+    this.#decoder = new FrameDecoder({
+      maxFrameSize: this.#limits.maxHandshakeCommandSize,
+      maxCommandSize: this.#limits.maxHandshakeCommandSize,
+    })
+    const interval = opts.heartbeatInterval ?? 0
+    this.#heartbeat = new Heartbeat({
+      interval,
+      timeout: opts.heartbeatTimeout ?? interval,
+      timeToLive: opts.heartbeatTimeToLive ?? 0,
+    })
+    const hs = opts.handshakeInterval ?? DEFAULT_HANDSHAKE_INTERVAL
+    this.#handshakeDeadline = hs > 0 ? this.#now() + hs : Infinity
+    // RFC 37 "Version Negotiation": we never downgrade, so the whole greeting goes at once.
+    this.#pendingRaw.push(encodeGreeting(opts.security.mechanism, opts.security.asServer))
+    opts.trace?.("out", `greeting ZMTP 3.1 ${opts.security.mechanism} as-server=${opts.security.asServer ? 1 : 0}`)
+  }
+
+  /** The peer, once the handshake completed. */
+  get peer(): PeerInfo | undefined {
+    return this.#peer
+  }
+
+  get ready(): boolean {
+    return this.#state === State.TRAFFIC
+  }
+
+  get closed(): boolean {
+    return this.#state === State.CLOSED
+  }
+
+  /** Peer's ZMTP minor version (0 for a 3.0 peer), once its greeting arrived. */
+  get peerMinorVersion(): number | undefined {
+    return this.#peerGreeting ? (this.#peerGreeting.major > 3 ? 255 : this.#peerGreeting.minor) : undefined
+  }
+
+  // ---- input -------------------------------------------------------------------------------
+
+  /** Feed bytes read from the transport. Never throws for any input. */
+  receiveData(chunk: Uint8Array): void {
+    if (this.#state === State.CLOSED || chunk.length === 0) return
+    try {
+      if (this.#state === State.TRAFFIC) this.#heartbeat.onTraffic(this.#now())
+      if (this.#state === State.GREETING) {
+        chunk = this.#readGreeting(chunk)
+        if (chunk.length === 0) return
+      }
+      this.#decoder.push(chunk)
+      this.#processFrames()
+    } catch (err) {
+      this.#fail(err)
+    }
+  }
+
+  #readGreeting(chunk: Uint8Array): Uint8Array {
+    const buf = this.#greetingBuf as Uint8Array
+    const take = Math.min(GREETING_SIZE - this.#greetingLen, chunk.length)
+    buf.set(chunk.subarray(0, take), this.#greetingLen)
+    this.#greetingLen += take
+    // Reject ZMTP 1.0/2.0 and garbage as early as the bytes allow (never deliver anything).
+    checkGreetingPrefix(buf.subarray(0, this.#greetingLen))
+    if (this.#greetingLen < GREETING_SIZE) return EMPTY
+    const greeting = decodeGreeting(buf)
+    this.#greetingBuf = undefined
+    this.#opts.trace?.(
+      "in",
+      `greeting ZMTP ${greeting.major}.${greeting.minor} ${greeting.mechanism} as-server=${greeting.asServer ? 1 : 0}`,
+    )
+    this.#startHandshake(greeting)
+    return chunk.subarray(take)
+  }
+
+  #startHandshake(greeting: Greeting): void {
+    const sec = this.#opts.security
+    if (greeting.mechanism !== sec.mechanism) {
+      throw protocolError(
+        ErrorCode.MECHANISM_MISMATCH,
+        `peer uses mechanism ${JSON.stringify(greeting.mechanism)}, we use ${sec.mechanism}`,
+      )
+    }
+    // RFC 24/25: PLAIN and CURVE need exactly one server; NULL ignores as-server (RFC 37).
+    if (sec.mechanism !== Mechanism.NULL && greeting.asServer === sec.asServer) {
+      throw protocolError(
+        ErrorCode.MECHANISM_MISMATCH,
+        `both peers are ${sec.asServer ? "servers" : "clients"} for ${sec.mechanism}`,
+      )
+    }
+    this.#peerGreeting = greeting
+    this.#state = State.HANDSHAKE
+    const metadata: Metadata = new Map()
+    metadata.set(Property.SOCKET_TYPE, utf8(this.#opts.socketType))
+    if (this.#opts.routingId !== undefined) metadata.set(Property.IDENTITY, this.#opts.routingId)
+    if (this.#opts.metadata) for (const [k, v] of this.#opts.metadata) metadata.set(k, v)
+    const mechanismOptions = {
+      metadata,
+      peerAddress: this.#opts.peerAddress ?? "",
+      authenticate: sec.mechanism !== Mechanism.NULL || (this.#opts.zapDomain ?? "") !== "",
+      env: { randomBytes: this.#randomBytes, now: this.#now },
+      ...(this.#opts.zapDomain !== undefined ? { zapDomain: this.#opts.zapDomain } : {}),
+    }
+    this.#mechanism = createMechanism(sec, mechanismOptions)
+    this.#handleOutputs(this.#mechanism.start())
+  }
+
+  #processFrames(): void {
+    for (;;) {
+      const state = this.#state
+      if (state === State.TRAFFIC) {
+        const frame = this.#decoder.next()
+        if (frame === undefined) return
+        this.#onTrafficFrame(frame)
+      } else if (state === State.HANDSHAKE) {
+        const frame = this.#decoder.next()
+        if (frame === undefined) return
+        if (!frame.command) {
+          throw protocolError(ErrorCode.UNEXPECTED_COMMAND, "message frame received during the handshake")
+        }
+        const command = decodeCommand(frame.body)
+        this.#opts.trace?.("in", `${command.name} (${frame.body.length} octets)`)
+        this.#handleOutputs((this.#mechanism as SecurityMechanism).receive(command))
+      } else {
+        return // waiting for auth, or closed: frames stay buffered
+      }
+    }
+  }
+
+  #onTrafficFrame(wire: Frame): void {
+    const frame = (this.#mechanism as SecurityMechanism).decode(wire)
+    if (frame.command) {
+      this.#onTrafficCommand(frame.body)
+      return
+    }
+    const size = this.#partsSize + frame.body.length
+    if (size > this.#limits.maxMessageSize) {
+      throw protocolError(
+        ErrorCode.MESSAGE_TOO_LARGE,
+        `message of more than ${this.#limits.maxMessageSize} octets (maxMessageSize)`,
+      )
+    }
+    this.#parts.push(frame.body)
+    this.#partsSize = size
+    if (frame.more) return
+    const frames = this.#parts
+    this.#parts = []
+    this.#partsSize = 0
+    this.#events.push({ type: "message", frames })
+  }
+
+  #onTrafficCommand(body: Uint8Array): void {
+    const command = decodeCommand(body)
+    switch (command.name) {
+      case Command.PING: {
+        const ping = decodePing(command.data)
+        this.#heartbeat.onPeerPing(this.#now(), ping.ttl)
+        this.#sendCommand(Command.PONG, encodePong(ping.context))
+        this.#events.push({ type: "ping", context: ping.context })
+        return
+      }
+      case Command.PONG:
+        this.#events.push({ type: "pong", context: command.data })
+        return
+      case Command.SUBSCRIBE:
+      case Command.CANCEL:
+        this.#events.push({
+          type: "subscription",
+          subscribe: command.name === Command.SUBSCRIBE,
+          topic: command.data,
+        })
+        return
+      case Command.ERROR:
+        throw protocolError(ErrorCode.UNSPECIFIED, "peer sent ERROR after the handshake")
+      default:
+        // RFC 37 leaves unknown commands to the implementation; like libzmq we ignore them.
+        return
+    }
+  }
+
+  #handleOutputs(outputs: MechanismOutput[]): void {
+    for (const out of outputs) {
+      switch (out.type) {
+        case "command": {
+          const body = encodeCommand(out.command.name, out.command.data)
+          this.#opts.trace?.("out", `${out.command.name} (${body.length} octets)`)
+          this.#encoder.add({ more: false, command: true, body })
+          break
+        }
+        case "authenticate":
+          this.#askAuthenticate(out.request)
+          break
+        case "ready":
+          this.#onReady(out)
+          break
+        case "failed":
+          throw out.error
+      }
+    }
+  }
+
+  #askAuthenticate(request: AuthRequest): void {
+    const hook = this.#opts.authenticate
+    let reply: AuthReply | Promise<AuthReply>
+    if (hook === undefined) {
+      // Policy without a handler (documented in the README): PLAIN is refused, since a PLAIN
+      // server that cannot check passwords must not accept everyone; CURVE and NULL are let in
+      // like libzmq does (any client holding the server key), unless zapEnforceDomain is set.
+      const lenient = !this.#opts.zapEnforceDomain && request.mechanism !== Mechanism.PLAIN
+      reply = lenient ? { status: 200 } : { status: 400, statusText: "no authenticator configured" }
+    } else {
+      try {
+        reply = hook(request)
+      } catch {
+        reply = { status: 500, statusText: "authenticator failed" }
+      }
+    }
+    if (!isPromise(reply)) {
+      this.#handleOutputs((this.#mechanism as SecurityMechanism).authReply(reply))
+      return
+    }
+    this.#state = State.WAITING_FOR_AUTH
+    reply.then(
+      (r) => this.#resumeAfterAuth(r),
+      () => this.#resumeAfterAuth({ status: 500, statusText: "authenticator failed" }),
+    )
+  }
+
+  #resumeAfterAuth(reply: AuthReply): void {
+    if (this.#state !== State.WAITING_FOR_AUTH) return // closed (timeout) meanwhile
+    try {
+      this.#state = State.HANDSHAKE
+      this.#handleOutputs((this.#mechanism as SecurityMechanism).authReply(reply))
+      this.#processFrames()
+    } catch (err) {
+      this.#fail(err)
+    }
+    this.onWake?.()
+  }
+
+  #onReady(out: Extract<MechanismOutput, { type: "ready" }>): void {
+    const peerType = utf8Decode(getProperty(out.peerMetadata, Property.SOCKET_TYPE) ?? EMPTY)
+    const ours = this.#opts.socketType
+    if (!(COMPATIBLE_PEERS[ours] as readonly string[]).includes(peerType)) {
+      throw protocolError(
+        ErrorCode.SOCKET_TYPE_MISMATCH,
+        `peer socket type ${JSON.stringify(peerType)} cannot talk to ${ours}`,
+      )
+    }
+    const properties: Metadata = new Map(out.peerMetadata)
+    for (const [k, v] of out.authMetadata) properties.set(k, v)
+    properties.set(Property.USER_ID, utf8(out.userId))
+    properties.set(Property.PEER_ADDRESS, utf8(this.#opts.peerAddress ?? ""))
+    this.#peer = Object.freeze({
+      mechanism: this.#opts.security.mechanism,
+      socketType: peerType as SocketTypeName,
+      routingId: getProperty(out.peerMetadata, Property.IDENTITY) ?? EMPTY,
+      userId: out.userId,
+      address: this.#opts.peerAddress ?? "",
+      publicKey: out.peerPublicKey ? z85Encode(out.peerPublicKey) : undefined,
+      properties,
+      zmtpMinor: this.peerMinorVersion ?? 0,
+    })
+    this.#state = State.TRAFFIC
+    this.#handshakeDeadline = Infinity
+    const max = this.#limits.maxMessageSize + CURVE_FRAME_OVERHEAD
+    this.#decoder.maxFrameSize = max
+    this.#decoder.maxCommandSize = max
+    this.#heartbeat.start(this.#now())
+    this.#events.push({ type: "handshake", peer: this.#peer })
+  }
+
+  #fail(err: unknown): void {
+    if (this.#state === State.CLOSED) return
+    const handshake = this.#state !== State.TRAFFIC
+    this.#state = State.CLOSED
+    this.#mechanism?.destroy()
+    const error =
+      err instanceof ProtocolError
+        ? err
+        : // Anything else from network input is a bug; still close just this connection.
+          protocolError(ErrorCode.UNSPECIFIED, `internal error: ${err instanceof Error ? err.message : String(err)}`)
+    this.#events.push({ type: "error", error, handshake })
+  }
+
+  // ---- output ------------------------------------------------------------------------------
+
+  /**
+   * Queue one message (all its frames) for the peer. Only after the handshake; the socket
+   * layer keeps messages until then. Throws Error if the connection is not ready.
+   */
+  send(frames: readonly Uint8Array[]): void {
+    if (this.#state !== State.TRAFFIC) throw new Error("connection is not ready")
+    const mech = this.#mechanism as SecurityMechanism
+    const last = frames.length - 1
+    for (let i = 0; i <= last; i++) {
+      this.#encoder.add(mech.encode({ more: i < last, command: false, body: frames[i] as Uint8Array }))
+    }
+  }
+
+  /** Tell the peer we (un)subscribe: SUBSCRIBE/CANCEL to 3.1 peers, a message to 3.0 peers. */
+  sendSubscription(subscribe: boolean, topic: Uint8Array): void {
+    if (this.#state !== State.TRAFFIC) throw new Error("connection is not ready")
+    if ((this.peerMinorVersion ?? 0) >= 1) {
+      this.#sendCommand(subscribe ? Command.SUBSCRIBE : Command.CANCEL, topic)
+    } else {
+      this.send([subscriptionMessage(subscribe, topic)])
+    }
+  }
+
+  /** Parse a message from a 3.0 SUB/XSUB peer as a subscription (XPUB/PUB use this). */
+  static parseSubscription(frames: readonly Uint8Array[]): { subscribe: boolean; topic: Uint8Array } | undefined {
+    return frames.length === 1 ? parseSubscriptionMessage(frames[0] as Uint8Array) : undefined
+  }
+
+  #sendCommand(name: string, data: Uint8Array): void {
+    const frame: Frame = { more: false, command: true, body: encodeCommand(name, data) }
+    this.#encoder.add((this.#mechanism as SecurityMechanism).encode(frame))
+  }
+
+
+  /** Bytes to write, in order (empty when nothing is pending). */
+  takeOutput(): Uint8Array[] {
+    const raw = this.#pendingRaw
+    if (this.#encoder.pendingBytes === 0) {
+      if (raw.length === 0) return raw
+      this.#pendingRaw = []
+      return raw
+    }
+    const framed = this.#encoder.flush()
+    if (raw.length === 0) return framed
+    this.#pendingRaw = []
+    return raw.concat(framed)
+  }
+
+  /** Events since the last call, in order. */
+  takeEvents(): ConnectionEvent[] {
+    const events = this.#events
+    if (events.length !== 0) this.#events = []
+    return events
+  }
+
+  /** True when takeEvents() would return something. */
+  get hasEvents(): boolean {
+    return this.#events.length !== 0
+  }
+
+  // ---- time --------------------------------------------------------------------------------
+
+  /** Act on whatever is due at `now` (handshake timeout, heartbeats). */
+  tick(now: number = this.#now()): void {
+    if (this.#state === State.CLOSED) return
+    if (this.#state !== State.TRAFFIC) {
+      if (now >= this.#handshakeDeadline) {
+        this.#fail(protocolError(ErrorCode.HANDSHAKE_TIMEOUT, "handshake did not complete in time"))
+      }
+      return
+    }
+    const due = this.#heartbeat.poll(now)
+    if (due === "dead") {
+      this.#fail(protocolError(ErrorCode.HEARTBEAT_TIMEOUT, "no traffic from peer within the heartbeat timeout"))
+    } else if (due === "ping" && (this.peerMinorVersion ?? 0) >= 1) {
+      this.#sendCommand(Command.PING, encodePing(this.#heartbeat.ttlDeciseconds, EMPTY))
+    }
+  }
+
+  /** When tick() should next be called (Infinity: never). */
+  get nextDeadline(): number {
+    if (this.#state === State.CLOSED) return Infinity
+    if (this.#state !== State.TRAFFIC) return this.#handshakeDeadline
+    return this.#heartbeat.nextDeadline
+  }
+
+  /** Close locally: wipes secrets; later input is ignored. */
+  close(): void {
+    if (this.#state === State.CLOSED) return
+    this.#state = State.CLOSED
+    this.#mechanism?.destroy()
+  }
+}
+
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown }).then === "function"
+}
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder()
+function utf8(s: string): Uint8Array {
+  return encoder.encode(s)
+}
+function utf8Decode(b: Uint8Array): string {
+  return decoder.decode(b)
+}

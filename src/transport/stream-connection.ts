@@ -1,0 +1,126 @@
+/**
+ * Drives one sans-IO {@link Connection} over a Node stream socket (TCP or IPC): the only glue
+ * between `node:net` and the engine. Reads go straight into the engine; writes are batched
+ * (one cork/uncork per drain, so many frames leave in one syscall); the engine's deadlines
+ * become one unref'd timer.
+ */
+import type { Socket } from "node:net"
+import { Connection, type ConnectionEvent, type ConnectionOptions } from "../engine/connection.js"
+
+export interface StreamConnectionHandlers {
+  /** Every engine event, in order. After an `error` event the socket is being closed. */
+  onEvent(event: ConnectionEvent, conn: StreamConnection): void
+  /** The transport closed (after an error, a local close, or the peer going away). */
+  onClose?(conn: StreamConnection, hadError: boolean): void
+  /** The socket has room again after write() returned false (back-pressure). */
+  onDrain?(conn: StreamConnection): void
+}
+
+export class StreamConnection {
+  readonly engine: Connection
+  readonly socket: Socket
+  readonly #handlers: StreamConnectionHandlers
+  #timer: NodeJS.Timeout | undefined
+  #timerAt = Infinity
+  #closed = false
+
+  constructor(socket: Socket, options: ConnectionOptions, handlers: StreamConnectionHandlers) {
+    this.socket = socket
+    this.#handlers = handlers
+    this.engine = new Connection(options)
+    this.engine.onWake = () => this.pump()
+    socket.setNoDelay(true)
+    socket.on("data", (chunk: Buffer) => {
+      this.engine.receiveData(chunk)
+      this.pump()
+    })
+    socket.on("drain", () => this.#handlers.onDrain?.(this))
+    socket.on("error", () => {
+      /* reported through close(hadError) */
+    })
+    socket.on("close", (hadError) => this.#onClose(hadError))
+    this.pump()
+  }
+
+  /** True when the kernel buffer is full and the caller should wait for onDrain. */
+  get writable(): boolean {
+    return !this.socket.writableNeedDrain
+  }
+
+  /** Queue one message and flush it (with anything else pending) to the socket. */
+  send(frames: readonly Uint8Array[]): void {
+    this.engine.send(frames)
+    this.flush()
+  }
+
+  /** Write whatever the engine has to say, as one batch. */
+  flush(): void {
+    const out = this.engine.takeOutput()
+    if (out.length === 0 || this.socket.destroyed) return
+    if (out.length === 1) {
+      this.socket.write(out[0] as Uint8Array)
+      return
+    }
+    this.socket.cork()
+    for (const chunk of out) this.socket.write(chunk)
+    this.socket.uncork()
+  }
+
+  /** Drain engine events and output, then re-arm the deadline timer. */
+  pump(): void {
+    this.flush()
+    if (this.engine.hasEvents) {
+      for (const event of this.engine.takeEvents()) {
+        this.#handlers.onEvent(event, this)
+        if (event.type === "error") {
+          this.flush()
+          this.socket.end()
+          // A peer that never reads must not keep us waiting: destroy soon after.
+          setTimeout(() => this.socket.destroy(), 1000).unref()
+        }
+      }
+      this.flush()
+    }
+    this.#armTimer()
+  }
+
+  #armTimer(): void {
+    const at = this.engine.nextDeadline
+    if (at === this.#timerAt || this.#closed) return
+    if (this.#timer) clearTimeout(this.#timer)
+    this.#timer = undefined
+    this.#timerAt = at
+    if (at === Infinity) return
+    const delay = Math.max(0, at - performance.now())
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined
+      this.#timerAt = Infinity
+      this.engine.tick()
+      this.pump()
+    }, delay)
+    this.#timer.unref()
+  }
+
+  /** Close this connection (no linger: pending output is flushed, then the socket ends). */
+  close(): void {
+    if (this.#closed) return
+    this.flush()
+    this.engine.close()
+    this.socket.end()
+    setTimeout(() => this.socket.destroy(), 1000).unref()
+  }
+
+  /** Close at once, discarding anything unsent. */
+  destroy(): void {
+    this.engine.close()
+    this.socket.destroy()
+  }
+
+  #onClose(hadError: boolean): void {
+    if (this.#closed) return
+    this.#closed = true
+    if (this.#timer) clearTimeout(this.#timer)
+    this.engine.close()
+    this.#handlers.onClose?.(this, hadError)
+  }
+}

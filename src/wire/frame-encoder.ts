@@ -1,0 +1,145 @@
+/**
+ * ZMTP frame encoding (RFC 37 "Framing"): headers, single frames, and a batching encoder.
+ *
+ *   frame = flags (short-size | long-size) body
+ *   The LONG flag (bit 1) and an 8-octet network-order size are used for bodies over 255
+ *   octets; shorter bodies use the 1-octet size (RFC 37: they SHOULD).
+ *
+ * Pure: no node:* imports.
+ */
+import { argumentError } from "../errors.js"
+import { FLAG_COMMAND, FLAG_LONG, FLAG_MORE, SHORT_FRAME_MAX } from "./constants.js"
+import type { Frame } from "./types.js"
+
+const SHORT_HEADER_SIZE = 2
+const LONG_HEADER_SIZE = 9
+const TWO_POW_32 = 0x1_0000_0000
+const ALLOWED_FLAGS = FLAG_MORE | FLAG_LONG | FLAG_COMMAND
+
+/** Bodies at least this large are handed out as their own chunk instead of being copied. */
+export const PASS_THROUGH_MIN = 32 * 1024
+/** Size of each scratch buffer that small frames are copied into. */
+const SCRATCH_SIZE = 64 * 1024
+
+/** Octets of header a body of `bodyLength` octets needs: 2 (short) or 9 (long). */
+export function frameHeaderSize(bodyLength: number): 2 | 9 {
+  return bodyLength > SHORT_FRAME_MAX ? LONG_HEADER_SIZE : SHORT_HEADER_SIZE
+}
+
+/**
+ * Write a frame header into `out` at `offset`; returns the offset after it. `flags` may hold
+ * MORE, COMMAND and LONG; LONG is added when `size` > 255 (a caller may force the long form of
+ * a small size with FLAG_LONG). RangeError for reserved flag bits, MORE on a command (RFC 37:
+ * SHALL be zero), a size that is not a safe non-negative integer, or too little room in `out`.
+ */
+export function writeFrameHeader(out: Uint8Array, offset: number, flags: number, size: number): number {
+  if ((flags & ~ALLOWED_FLAGS) !== 0 || (flags & (FLAG_MORE | FLAG_COMMAND)) === (FLAG_MORE | FLAG_COMMAND)) {
+    throw argumentError("range", `expected frame flags of MORE or COMMAND (not both) and LONG, got 0x${flags.toString(16)}`)
+  }
+  if (!Number.isSafeInteger(size) || size < 0) {
+    throw argumentError("range", `expected a frame size that is a non-negative safe integer, got ${size}`)
+  }
+  if (size > SHORT_FRAME_MAX) flags |= FLAG_LONG
+  const long = (flags & FLAG_LONG) !== 0
+  const end = offset + (long ? LONG_HEADER_SIZE : SHORT_HEADER_SIZE)
+  if (!Number.isInteger(offset) || offset < 0 || end > out.length) {
+    throw argumentError("range", `expected room for a ${end - offset}-octet frame header at offset ${offset}, got a buffer of length ${out.length}`)
+  }
+  out[offset] = flags
+  if (!long) {
+    out[offset + 1] = size
+    return end
+  }
+  const high = Math.floor(size / TWO_POW_32)
+  const low = size % TWO_POW_32
+  out[offset + 1] = high >>> 24
+  out[offset + 2] = (high >>> 16) & 0xff
+  out[offset + 3] = (high >>> 8) & 0xff
+  out[offset + 4] = high & 0xff
+  out[offset + 5] = low >>> 24
+  out[offset + 6] = (low >>> 16) & 0xff
+  out[offset + 7] = (low >>> 8) & 0xff
+  out[offset + 8] = low & 0xff
+  return end
+}
+
+function frameFlags(frame: Frame): number {
+  return (frame.more ? FLAG_MORE : 0) | (frame.command ? FLAG_COMMAND : 0)
+}
+
+/** One frame as one new buffer: header then body. */
+export function encodeFrame(frame: Frame): Uint8Array {
+  const body = frame.body
+  const out = new Uint8Array(frameHeaderSize(body.length) + body.length)
+  const at = writeFrameHeader(out, 0, frameFlags(frame), body.length)
+  out.set(body, at)
+  return out
+}
+
+/**
+ * Batches frames into few buffers for one socket write. Headers and small bodies are copied
+ * into a 64 KiB scratch buffer; a body of PASS_THROUGH_MIN (32 KiB) or more is not copied but
+ * handed out as its own chunk (so the caller must not modify a body after `add()`).
+ *
+ * `flush()` hands its buffers to a socket write that may still be reading them later, so a
+ * region already handed out is never written again: the next frames go to the unused tail of
+ * the same scratch buffer, and a fresh one is allocated when the tail is too small (a slab, like
+ * Node's Buffer pool). Each returned chunk is a view covering only its own frames.
+ */
+export class FrameEncoder {
+  #scratch: Uint8Array = new Uint8Array(0)
+  /** Start of the frames not yet cut into a chunk. */
+  #start = 0
+  /** End of the written part of `#scratch`. */
+  #used = 0
+  #chunks: Uint8Array[] = []
+  #pending = 0
+
+  /** Octets added since the last `flush()`. */
+  get pendingBytes(): number {
+    return this.#pending
+  }
+
+  /** Queue one frame. RangeError for flags the wire forbids (see writeFrameHeader). */
+  add(frame: Frame): void {
+    const body = frame.body
+    const length = body.length
+    const headerSize = frameHeaderSize(length)
+    const passThrough = length >= PASS_THROUGH_MIN
+    const copied = passThrough ? headerSize : headerSize + length
+    if (this.#scratch.length - this.#used < copied) this.#newScratch(copied)
+    this.#used = writeFrameHeader(this.#scratch, this.#used, frameFlags(frame), length)
+    if (passThrough) {
+      this.#cut()
+      this.#chunks.push(body)
+    } else {
+      this.#scratch.set(body, this.#used)
+      this.#used += length
+    }
+    this.#pending += headerSize + length
+  }
+
+  /** Everything added since the last flush, as few buffers as possible (empty if nothing). */
+  flush(): Uint8Array[] {
+    this.#cut()
+    const chunks = this.#chunks
+    this.#chunks = []
+    this.#pending = 0
+    return chunks
+  }
+
+  /** Close the current run of scratch octets into a chunk. */
+  #cut(): void {
+    if (this.#used > this.#start) {
+      this.#chunks.push(this.#scratch.subarray(this.#start, this.#used))
+      this.#start = this.#used
+    }
+  }
+
+  #newScratch(atLeast: number): void {
+    this.#cut()
+    this.#scratch = new Uint8Array(Math.max(SCRATCH_SIZE, atLeast))
+    this.#start = 0
+    this.#used = 0
+  }
+}
