@@ -50,6 +50,12 @@ export const ErrorCode = {
   HEARTBEAT_TIMEOUT: "ERR_ZMTP_HEARTBEAT_TIMEOUT",
   /** Authentication was refused (status 300/400/500). Raised as {@link AuthError}. */
   AUTH_FAILED: "ERR_AUTH_FAILED",
+  /**
+   * A ZAP request (RFC 27) is malformed: too few frames, an empty mechanism, an over-long
+   * string field, or the wrong number of credential frames for NULL/PLAIN/CURVE. libzmq has no
+   * code for this (it only parses replies); a handler drops such a request.
+   */
+  ZAP_MALFORMED_REQUEST: "ERR_IRONHOUSE_ZAP_MALFORMED_REQUEST",
 } as const
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]

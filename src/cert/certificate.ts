@@ -8,7 +8,7 @@
  */
 import { inspect } from "node:util"
 import { curveKeyPair, curvePublicKey, toKey } from "../crypto/keys.js"
-import { constantTimeEqual } from "../crypto/index.js"
+import { constantTimeEqual, wipe } from "../crypto/index.js"
 import { z85Decode, z85Encode } from "../wire/z85.js"
 import { CertificateError } from "./certificate-error.js"
 import {
@@ -53,11 +53,15 @@ export class Certificate {
     this.publicKey = z85Encode(publicBytes)
     if (init.secretKey !== undefined) {
       const secretBytes = toKey(init.secretKey, "secretKey")
-      const derived = z85Decode(curvePublicKey(secretBytes))
-      if (!constantTimeEqual(derived, publicBytes)) {
-        throw new RangeError("expected secretKey to belong to publicKey, got a secret key of another key pair")
+      try {
+        const derived = z85Decode(curvePublicKey(secretBytes))
+        if (!constantTimeEqual(derived, publicBytes)) {
+          throw new RangeError("expected secretKey to belong to publicKey, got a secret key of another key pair")
+        }
+        this.#secretKey = z85Encode(secretBytes)
+      } finally {
+        wipe(secretBytes)
       }
-      this.#secretKey = z85Encode(secretBytes)
     }
     this.metadata = Object.freeze(validateMetadata(init.metadata ?? {}))
   }
@@ -90,14 +94,15 @@ export class Certificate {
     const main = await readCertificateFile(path)
     const secretPath = path + SECRET_FILE_SUFFIX
     const secret = path.endsWith(SECRET_FILE_SUFFIX) ? undefined : await readCertificateFile(secretPath)
-    if (main === undefined && secret === undefined) {
+    const first = main ?? secret
+    if (first === undefined) {
       throw new CertificateError(path, undefined, `expected a certificate file here or at ${secretPath}, got neither`)
     }
-    if (main !== undefined && secret !== undefined && main.fields.publicKey !== secret.fields.publicKey) {
+    if (secret !== undefined && first.fields.publicKey !== secret.fields.publicKey) {
       throw new CertificateError(secretPath, undefined, `expected the same public-key as ${path}, got a different one`)
     }
     const fields: CertificateFields = {
-      publicKey: (main ?? secret)!.fields.publicKey,
+      publicKey: first.fields.publicKey,
       secretKey: secret?.fields.secretKey ?? main?.fields.secretKey,
       metadata: Object.fromEntries([...Object.entries(main?.fields.metadata ?? {}), ...Object.entries(secret?.fields.metadata ?? {})]),
     }

@@ -12,10 +12,11 @@
  * - "An entire value can be enclosed with single or double quotes, which do not form part of
  *   the value." "Any printable character except the closing quote is valid in a quoted string."
  *   "A value that starts with a quote and does not end in a matching quote is treated as
- *   unquoted." "There is no mechanism for escaping quotes." So a quoted value may be followed only
- *   by whitespace or a comment, and a value that starts and ends with the same quote but has that
- *   quote inside (what CZMQ writes for `say "hi"`) is an error. pyzmq writes metadata unquoted,
- *   which this reader accepts.
+ *   unquoted." "There is no mechanism for escaping quotes." So a quoted value ends at the first
+ *   matching quote and may be followed only by whitespace or a comment; text after it (what CZMQ
+ *   writes for `say "hi"`, or `"a" b`) is an error, as in CZMQ's zconfig, because no reading is
+ *   certain. A value whose opening quote is never closed is unquoted. pyzmq writes metadata
+ *   unquoted, which this reader accepts.
  * - Names: `name-char = ALPHA | DIGIT | "$" | "-" | "_" | "@" | "." | "&" | "+" | "/"`; like
  *   CZMQ, a name may not start or end with `/`.
  * - Line endings: LF, CR or CRLF. Trailing whitespace is not part of an unquoted value.
@@ -57,9 +58,7 @@ export const ZPL_INDENT = "    "
 const NAME_CHAR = /[A-Za-z0-9$\-_@.&+/]/
 const NAME_PATTERN = /^[A-Za-z0-9$\-_@.&+/]+$/
 // Control characters (C0 and DEL), except TAB which is whitespace in ZPL.
-// eslint-disable-next-line no-control-regex
 const CONTROL_CHAR = /[\u0000-\u0008\u000a-\u001f\u007f]/
-// eslint-disable-next-line no-control-regex
 const CONTROL_CHAR_OR_TAB = /[\u0000-\u001f\u007f]/
 
 /** True when `name` is a valid ZPL property name (spec 4 grammar, no leading/trailing `/`). */
@@ -139,7 +138,11 @@ export function parseZpl(text: string, file: string): ZplDocument {
   return { comments, nodes: roots }
 }
 
-/** Parse the value that starts after the `=` at `start`. */
+/**
+ * Parse the value that starts after the `=` at `start`. A quoted value ends at the first
+ * matching quote and may be followed only by whitespace or a comment; a value that starts with
+ * a quote that is never closed is unquoted (spec 4).
+ */
 function parseValue(raw: string, start: number, file: string, lineNumber: number, name: string): string {
   let column = start
   while (raw[column] === " " || raw[column] === "\t") column++
@@ -149,13 +152,10 @@ function parseValue(raw: string, start: number, file: string, lineNumber: number
     if (close !== -1) {
       const rest = raw.slice(close + 1).trimStart()
       if (rest.length === 0 || rest.startsWith("#")) return raw.slice(column + 1, close)
-      // Starts and ends with the same quote, with that quote inside: no escaping exists, so this
-      // cannot be a quoted string, and reading it as unquoted would silently change the value.
-      const unquoted = unquotedValue(raw, column)
-      if (unquoted.length >= 2 && unquoted.endsWith(first)) {
-        throw new CertificateError(file, lineNumber, `expected the value of "${name}" to end at its closing quote (column ${close + 1}); ZPL has no escapes, so a quoted value cannot contain its own quote character`)
-      }
-      return unquoted
+      // Text after the closing quote: `"say "hi""` (CZMQ's output for a value with '"', which
+      // CZMQ itself then refuses) or `"a" b`. No escaping exists, so there is no one right
+      // reading; refuse, as CZMQ's zconfig does, rather than guess.
+      throw new CertificateError(file, lineNumber, `expected the value of "${name}" to end at its closing quote (column ${close + 1}), got more text after it; ZPL has no escapes, so a quoted value cannot contain its own quote character`)
     }
     // "A value that starts with a quote and does not end in a matching quote is treated as unquoted."
   }
