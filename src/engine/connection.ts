@@ -162,8 +162,11 @@ export class Connection {
     const hs = opts.handshakeInterval ?? DEFAULT_HANDSHAKE_INTERVAL
     this.#handshakeDeadline = hs > 0 ? this.#now() + hs : Infinity
     // RFC 37 "Version Negotiation": we never downgrade, so the whole greeting goes at once.
-    this.#pendingRaw.push(encodeGreeting(opts.security.mechanism, opts.security.asServer))
-    opts.trace?.("out", `greeting ZMTP 3.1 ${opts.security.mechanism} as-server=${opts.security.asServer ? 1 : 0}`)
+    // RFC 37 "The NULL Security Mechanism": as-server MUST be zero for NULL; our `asServer`
+    // then only says which side (the binding one) asks the authenticate hook.
+    const asServerBit = opts.security.mechanism !== Mechanism.NULL && opts.security.asServer
+    this.#pendingRaw.push(encodeGreeting(opts.security.mechanism, asServerBit))
+    opts.trace?.("out", `greeting ZMTP 3.1 ${opts.security.mechanism} as-server=${asServerBit ? 1 : 0}`)
   }
 
   /** The peer, once the handshake completed. */
@@ -228,13 +231,9 @@ export class Connection {
         `peer uses mechanism ${JSON.stringify(greeting.mechanism)}, we use ${sec.mechanism}`,
       )
     }
-    // RFC 24/25: PLAIN and CURVE need exactly one server; NULL ignores as-server (RFC 37).
-    if (sec.mechanism !== Mechanism.NULL && greeting.asServer === sec.asServer) {
-      throw protocolError(
-        ErrorCode.MECHANISM_MISMATCH,
-        `both peers are ${sec.asServer ? "servers" : "clients"} for ${sec.mechanism}`,
-      )
-    }
+    // The as-server octet is not checked: libzmq 4.3.5 always sends it as zero (it writes the
+    // mechanism then 32 zero octets), so a PLAIN/CURVE server is indistinguishable on the
+    // greeting. Two clients or two servers fail in the handshake instead (UNEXPECTED_COMMAND).
     this.#peerGreeting = greeting
     this.#state = State.HANDSHAKE
     const metadata: Metadata = new Map()
@@ -265,9 +264,12 @@ export class Connection {
         if (!frame.command) {
           throw protocolError(ErrorCode.UNEXPECTED_COMMAND, "message frame received during the handshake")
         }
-        const command = decodeCommand(frame.body)
+        const mechanism = this.#mechanism as SecurityMechanism
+        const command = mechanism.decodeHandshakeCommand
+          ? mechanism.decodeHandshakeCommand(frame.body)
+          : decodeCommand(frame.body)
         this.#opts.trace?.("in", `${command.name} (${frame.body.length} octets)`)
-        this.#handleOutputs((this.#mechanism as SecurityMechanism).receive(command))
+        this.#handleOutputs(mechanism.receive(command))
       } else {
         return // waiting for auth, or closed: frames stay buffered
       }

@@ -68,7 +68,7 @@ function pair(
   clock = new FakeClock(),
 ): { client: Connection; server: Connection } {
   const security = {
-    NULL: { server: { mechanism, asServer: false }, client: { mechanism, asServer: false } },
+    NULL: { server: { mechanism, asServer: true }, client: { mechanism, asServer: false } },
     PLAIN: {
       server: { mechanism, asServer: true },
       client: { mechanism, asServer: false, plainUsername: "alice", plainPassword: "pw" },
