@@ -360,7 +360,10 @@ export class Connection {
     } else {
       try {
         reply = hook(request)
-      } catch {
+      } catch (err) {
+        // A ZAP protocol failure (ERR_ZAP_*) fails the handshake with its code, like libzmq;
+        // any other failure of the hook is an internal error, answered with status 500.
+        if (err instanceof ProtocolError) throw err
         reply = { status: 500, statusText: "authenticator failed" }
       }
     }
@@ -371,13 +374,14 @@ export class Connection {
     this.#state = State.WAITING_FOR_AUTH
     reply.then(
       (r) => this.#resumeAfterAuth(r),
-      () => this.#resumeAfterAuth({ status: 500, statusText: "authenticator failed" }),
+      (err: unknown) => this.#resumeAfterAuth(err instanceof ProtocolError ? err : { status: 500, statusText: "authenticator failed" }),
     )
   }
 
-  #resumeAfterAuth(reply: AuthReply): void {
+  #resumeAfterAuth(reply: AuthReply | ProtocolError): void {
     if (this.#state !== State.WAITING_FOR_AUTH) return // closed (timeout) meanwhile
     try {
+      if (reply instanceof ProtocolError) throw reply
       this.#state = State.HANDSHAKE
       this.#handleOutputs((this.#mechanism as SecurityMechanism).authReply(reply))
       this.#processFrames()

@@ -10,54 +10,10 @@ import { generateKeyPair } from "../../src/crypto/index.js"
 import type { AuthReply, AuthRequest } from "../../src/mechanism/mechanism.js"
 import { AuthError } from "../../src/errors.js"
 import { encodeFrame } from "../../src/wire/frame-encoder.js"
+import { FakeClock, concat, pump } from "../helpers/memory-pair.js"
 
 const enc = (s: string) => new TextEncoder().encode(s)
 const dec = (b: Uint8Array) => new TextDecoder().decode(b)
-
-class FakeClock {
-  t = 1000
-  now = () => this.t
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const total = chunks.reduce((n, c) => n + c.length, 0)
-  const out = new Uint8Array(total)
-  let o = 0
-  for (const c of chunks) {
-    out.set(c, o)
-    o += c.length
-  }
-  return out
-}
-
-/** Move bytes between a and b until both are quiet; `cut` splits each transfer into pieces. */
-async function pump(a: Connection, b: Connection, cut: (n: number) => number[] = () => []): Promise<void> {
-  let idle = 0
-  for (let round = 0; round < 200 && idle < 2; round++) {
-    let moved = false
-    for (const [from, to] of [
-      [a, b],
-      [b, a],
-    ] as const) {
-      const out = from.takeOutput()
-      if (out.length === 0) continue
-      moved = true
-      const bytes = concat(out)
-      const cuts = cut(bytes.length).filter((x) => x > 0 && x < bytes.length)
-      let prev = 0
-      for (const at of [...new Set(cuts)].sort((x, y) => x - y).concat(bytes.length)) {
-        to.receiveData(bytes.subarray(prev, at))
-        prev = at
-      }
-    }
-    if (moved) {
-      idle = 0
-    } else {
-      idle++
-      await new Promise((r) => setImmediate(r)) // let asynchronous authenticate hooks settle
-    }
-  }
-}
 
 const serverKeys = generateKeyPair()
 const clientKeys = generateKeyPair()
