@@ -22,6 +22,7 @@
 import { AuthError, ErrorCode, ProtocolError, protocolError } from "../errors.js"
 import { Command, ZapStatus } from "../wire/constants.js"
 import { decodeError, encodeError } from "../wire/commands.js"
+import type { Metadata } from "../wire/types.js"
 import type { AuthReply, MechanismOutput } from "./mechanism.js"
 
 const VALID_STATUSES: readonly number[] = [
@@ -34,12 +35,35 @@ const VALID_STATUSES: readonly number[] = [
 /** A ZAP status carried as an ERROR reason: exactly three octets "300", "400" or "500". */
 const STATUS_REASON = /^[345]00$/
 
+/** An authenticate reply, checked: its status, user id ("" when absent) and metadata. */
+export interface CheckedReply {
+  status: number
+  userId: string
+  metadata: Metadata
+}
+
 /**
- * The status of an authenticate reply, checked. Throws ProtocolError(ZAP_INVALID_STATUS_CODE)
- * unless it is one of 200, 300, 400, 500 (what libzmq accepts from a ZAP handler).
+ * Check an authenticate reply like libzmq checks a ZAP reply (zap_client.cpp): the status must
+ * be one of 200, 300, 400, 500, else ProtocolError(ZAP_INVALID_STATUS_CODE); a userId that is
+ * not a string or metadata that is not a Map is ProtocolError(ZAP_MALFORMED_REPLY).
  */
-export function checkedStatus(reply: AuthReply): number {
-  const status: unknown = reply?.status
+export function checkedReply(reply: AuthReply): CheckedReply {
+  if (typeof reply !== "object" || reply === null) {
+    throw protocolError(ErrorCode.ZAP_MALFORMED_REPLY, `expected an authentication reply object, got ${reply === null ? "null" : typeof reply}`)
+  }
+  const status = checkedStatus(reply.status)
+  const userId: unknown = reply.userId ?? ""
+  if (typeof userId !== "string") {
+    throw protocolError(ErrorCode.ZAP_MALFORMED_REPLY, `expected the reply's userId as a string, got ${typeof userId}`)
+  }
+  const metadata: unknown = reply.metadata ?? new Map()
+  if (!(metadata instanceof Map)) {
+    throw protocolError(ErrorCode.ZAP_MALFORMED_REPLY, `expected the reply's metadata as a Map, got ${typeof metadata}`)
+  }
+  return { status, userId, metadata: metadata as Metadata }
+}
+
+function checkedStatus(status: unknown): number {
   if (typeof status !== "number" || !VALID_STATUSES.includes(status)) {
     throw protocolError(
       ErrorCode.ZAP_INVALID_STATUS_CODE,
@@ -56,7 +80,7 @@ export function checkedStatus(reply: AuthReply): number {
  * 300, see the file comment) then `failed` with AuthError(status).
  */
 export function refusalOutputs(status: number, statusText: string | undefined): MechanismOutput[] {
-  const detail = statusText ? `: ${statusText.slice(0, 200)}` : ""
+  const detail = typeof statusText === "string" && statusText !== "" ? `: ${statusText.slice(0, 200)}` : ""
   const failed: MechanismOutput = {
     type: "failed",
     error: new AuthError(status, `authentication refused with status ${status}${detail}`),
