@@ -1,0 +1,214 @@
+/*
+ * Native reference for `npm run bench`: the throughput and latency rows on libzmq from C
+ * (Debian's libzmq3-dev), speaking the same line protocol as the Node bench processes
+ * (bench/child.ts): one JSON object per stdout line, {"ready":{...}}, {"result":{...}} or
+ * {"error":"..."}.
+ *
+ * Compiled at bench time by bench/c-reference.ts:  cc -O2 -o .tmp/bench/zmq-bench zmq-bench.c -lzmq
+ *
+ * Roles (security is "NULL" or "CURVE"; CURVE server keys are made here with zmq_curve_keypair
+ * and handed to the client through the orchestrator as Z85):
+ *   zmq-bench version
+ *   zmq-bench pull SECURITY                         bind PULL, count until an empty message
+ *   zmq-bench push ENDPOINT SIZE MS SECURITY [KEY]  connect PUSH, send SIZE-byte messages for MS ms
+ *   zmq-bench rep SECURITY                          bind REP, echo forever
+ *   zmq-bench req ENDPOINT SIZE MS WARMUP SECURITY [KEY]  round trips for MS ms after WARMUP ones
+ *
+ * Written for this benchmark from the libzmq man pages (zmq_socket, zmq_msg_recv, zmq_curve);
+ * it mirrors what the Node processes do, message for message.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zmq.h>
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void fail(const char *what) {
+  printf("{\"error\":\"libzmq C: %s: %s\"}\n", what, zmq_strerror(zmq_errno()));
+  fflush(stdout);
+  exit(1);
+}
+
+static void check(int rc, const char *what) {
+  if (rc == -1) fail(what);
+}
+
+static int is_curve(const char *security) { return strcmp(security, "CURVE") == 0; }
+
+/* Server side of CURVE: a fresh key pair; the public half goes out in the ready line. */
+static void make_server(void *sock, const char *security, char public_key[41]) {
+  public_key[0] = '\0';
+  if (!is_curve(security)) return;
+  char secret_key[41];
+  check(zmq_curve_keypair(public_key, secret_key), "zmq_curve_keypair");
+  int one = 1;
+  check(zmq_setsockopt(sock, ZMQ_CURVE_SERVER, &one, sizeof one), "ZMQ_CURVE_SERVER");
+  check(zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, secret_key, 40), "ZMQ_CURVE_SECRETKEY");
+}
+
+static void make_client(void *sock, const char *security, const char *server_key) {
+  if (!is_curve(security)) return;
+  char public_key[41], secret_key[41];
+  check(zmq_curve_keypair(public_key, secret_key), "zmq_curve_keypair");
+  check(zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, server_key, 40), "ZMQ_CURVE_SERVERKEY");
+  check(zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, public_key, 40), "ZMQ_CURVE_PUBLICKEY");
+  check(zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, secret_key, 40), "ZMQ_CURVE_SECRETKEY");
+}
+
+static void bind_and_announce(void *sock, const char *public_key) {
+  check(zmq_bind(sock, "tcp://127.0.0.1:*"), "zmq_bind");
+  char endpoint[256];
+  size_t len = sizeof endpoint;
+  check(zmq_getsockopt(sock, ZMQ_LAST_ENDPOINT, endpoint, &len), "ZMQ_LAST_ENDPOINT");
+  if (public_key[0] != '\0')
+    printf("{\"ready\":{\"endpoint\":\"%s\",\"serverKey\":\"%s\"}}\n", endpoint, public_key);
+  else
+    printf("{\"ready\":{\"endpoint\":\"%s\"}}\n", endpoint);
+  fflush(stdout);
+}
+
+/* Counts messages from the first arrival to the empty end marker, like throughput-receiver.ts. */
+static int role_pull(const char *security) {
+  void *ctx = zmq_ctx_new();
+  void *sock = zmq_socket(ctx, ZMQ_PULL);
+  char public_key[41];
+  make_server(sock, security, public_key);
+  bind_and_announce(sock, public_key);
+  zmq_msg_t msg;
+  zmq_msg_init(&msg);
+  long count = 0;
+  double first = 0;
+  for (;;) {
+    check(zmq_msg_recv(&msg, sock, 0), "zmq_msg_recv");
+    if (zmq_msg_size(&msg) == 0) break;
+    if (count == 0) first = now_ms();
+    count++;
+  }
+  double elapsed = now_ms() - first;
+  /* count - 1 intervals between the first and the last message. */
+  double rate = count > 1 && elapsed > 0 ? (double)(count - 1) / (elapsed / 1e3) : 0;
+  printf("{\"result\":{\"messages\":%ld,\"seconds\":%.6f,\"msgPerSec\":%.1f}}\n", count,
+         elapsed / 1e3, rate);
+  fflush(stdout);
+  zmq_msg_close(&msg);
+  zmq_close(sock);
+  zmq_ctx_term(ctx);
+  return 0;
+}
+
+static int role_push(const char *endpoint, size_t size, double ms, const char *security,
+                     const char *server_key) {
+  void *ctx = zmq_ctx_new();
+  void *sock = zmq_socket(ctx, ZMQ_PUSH);
+  make_client(sock, security, server_key);
+  int linger = 10000;
+  check(zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger), "ZMQ_LINGER");
+  check(zmq_connect(sock, endpoint), "zmq_connect");
+  char *payload = malloc(size > 0 ? size : 1);
+  memset(payload, 'a', size);
+  double deadline = now_ms() + ms;
+  long sent = 0;
+  for (;;) {
+    check(zmq_send(sock, payload, size, 0), "zmq_send");
+    if ((++sent & 255) == 0 && now_ms() >= deadline) break;
+  }
+  check(zmq_send(sock, "", 0, 0), "zmq_send end marker");
+  printf("{\"result\":{\"sent\":%ld}}\n", sent);
+  fflush(stdout);
+  free(payload);
+  zmq_close(sock);
+  zmq_ctx_term(ctx);
+  return 0;
+}
+
+static int role_rep(const char *security) {
+  void *ctx = zmq_ctx_new();
+  void *sock = zmq_socket(ctx, ZMQ_REP);
+  char public_key[41];
+  make_server(sock, security, public_key);
+  bind_and_announce(sock, public_key);
+  zmq_msg_t msg;
+  zmq_msg_init(&msg);
+  for (;;) {
+    check(zmq_msg_recv(&msg, sock, 0), "zmq_msg_recv");
+    check(zmq_msg_send(&msg, sock, 0), "zmq_msg_send");
+  }
+  return 0; /* not reached: the orchestrator kills the server */
+}
+
+static int compare_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+static int role_req(const char *endpoint, size_t size, double ms, long warmup,
+                    const char *security, const char *server_key) {
+  void *ctx = zmq_ctx_new();
+  void *sock = zmq_socket(ctx, ZMQ_REQ);
+  make_client(sock, security, server_key);
+  check(zmq_connect(sock, endpoint), "zmq_connect");
+  char *payload = malloc(size > 0 ? size : 1);
+  memset(payload, 'a', size);
+  char *reply = malloc(size + 1);
+  size_t capacity = 1 << 20, n = 0;
+  double *samples = malloc(capacity * sizeof *samples);
+  for (long i = 0; i < warmup; i++) {
+    check(zmq_send(sock, payload, size, 0), "zmq_send");
+    check(zmq_recv(sock, reply, size + 1, 0), "zmq_recv");
+  }
+  double deadline = now_ms() + ms;
+  for (;;) {
+    double start = now_ms();
+    check(zmq_send(sock, payload, size, 0), "zmq_send");
+    check(zmq_recv(sock, reply, size + 1, 0), "zmq_recv");
+    double end = now_ms();
+    if (n == capacity) {
+      capacity *= 2;
+      samples = realloc(samples, capacity * sizeof *samples);
+    }
+    samples[n++] = (end - start) * 1e3; /* µs */
+    if (end >= deadline) break;
+  }
+  qsort(samples, n, sizeof *samples, compare_double);
+  /* Nearest-rank percentiles, as bench/stats.ts computes them. */
+  size_t median_rank = (n + 1) / 2, p99_rank = (size_t)((99 * n + 99) / 100);
+  printf("{\"result\":{\"roundTrips\":%zu,\"medianUs\":%.2f,\"p99Us\":%.2f}}\n", n,
+         samples[median_rank - 1], samples[p99_rank - 1]);
+  fflush(stdout);
+  free(samples);
+  free(payload);
+  free(reply);
+  int zero = 0;
+  zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof zero);
+  zmq_close(sock);
+  zmq_ctx_term(ctx);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  const char *role = argc > 1 ? argv[1] : "";
+  if (strcmp(role, "version") == 0) {
+    int major, minor, patch;
+    zmq_version(&major, &minor, &patch);
+    printf("{\"result\":{\"version\":\"%d.%d.%d\",\"curve\":%s}}\n", major, minor, patch,
+           zmq_has("curve") ? "true" : "false");
+    return 0;
+  }
+  if (strcmp(role, "pull") == 0 && argc == 3) return role_pull(argv[2]);
+  if (strcmp(role, "rep") == 0 && argc == 3) return role_rep(argv[2]);
+  if (strcmp(role, "push") == 0 && (argc == 6 || argc == 7))
+    return role_push(argv[2], strtoul(argv[3], NULL, 10), strtod(argv[4], NULL), argv[5],
+                     argc == 7 ? argv[6] : "");
+  if (strcmp(role, "req") == 0 && (argc == 7 || argc == 8))
+    return role_req(argv[2], strtoul(argv[3], NULL, 10), strtod(argv[4], NULL),
+                    strtol(argv[5], NULL, 10), argv[6], argc == 8 ? argv[7] : "");
+  printf("{\"error\":\"zmq-bench: unknown role or wrong argument count\"}\n");
+  return 2;
+}

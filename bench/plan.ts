@@ -1,0 +1,299 @@
+/**
+ * The measurements `npm run bench` makes: for each row group, the processes to start per
+ * column and how to read their result. See bench/README.md for the method behind each.
+ */
+import { fileURLToPath } from "node:url"
+import type { ChildArgs } from "./child.js"
+import type { CReference } from "./c-reference.js"
+import type { Fields, ProcessSpec, Scenario } from "./processes.js"
+import { Test, Unit, type Column, type RowKey, type Security } from "./rows.js"
+
+export const THROUGHPUT_SIZES = [16, 256, 4096, 65536] as const
+export const LATENCY_SIZE = 64
+export const HANDSHAKE_SIZE = 64
+
+export interface Settings {
+  /** Sending / round-trip / handshake loop time per run. */
+  readonly durationMs: number
+  readonly warmup: number
+  readonly handshakeConcurrency: number
+  /** Idle connections for the memory row, and how many connecting processes hold them. */
+  readonly connections: number
+  readonly connectorProcesses: number
+}
+
+/** One column of one row group: run `repeats` times, each run yielding every row's value. */
+export interface Measurement {
+  readonly group: string
+  readonly column: Column
+  readonly scenario: Scenario
+  readonly rows: ReadonlyArray<{ readonly key: RowKey; readonly read: (result: Fields) => number }>
+}
+
+const BUILD_DIR = fileURLToPath(new URL(".", import.meta.url))
+
+function nodeRole(role: string, args: ChildArgs): ProcessSpec {
+  return { command: process.execPath, args: ["--expose-gc", `${BUILD_DIR}${role}.js`, JSON.stringify(args)] }
+}
+
+function field(result: Fields, name: string): number {
+  const value = result[name]
+  if (typeof value !== "number" || !Number.isFinite(value)) {
+    throw new TypeError(`result field ${name}: expected a number, got ${JSON.stringify(value)}`)
+  }
+  return value
+}
+
+function text(fields: Fields, name: string): string {
+  const value = fields[name]
+  if (typeof value !== "string") throw new TypeError(`ready field ${name}: expected a string`)
+  return value
+}
+
+function optionalText(fields: Fields, name: string): string | undefined {
+  const value = fields[name]
+  return typeof value === "string" ? value : undefined
+}
+
+export function formatSize(size: number | null): string {
+  if (size === null) return "-"
+  return size >= 1024 ? `${size / 1024} KiB` : `${size} B`
+}
+
+function throughputRows(security: Security, size: number): Measurement["rows"] {
+  return [
+    { key: { test: Test.THROUGHPUT, security, size, unit: Unit.MSG_PER_SEC }, read: (r) => field(r, "msgPerSec") },
+    {
+      key: { test: Test.THROUGHPUT, security, size, unit: Unit.MB_PER_SEC },
+      read: (r) => (field(r, "msgPerSec") * size) / 1e6,
+    },
+  ]
+}
+
+function latencyRows(security: Security): Measurement["rows"] {
+  const size = LATENCY_SIZE
+  return [
+    { key: { test: Test.LATENCY_MEDIAN, security, size, unit: Unit.MICROSECONDS }, read: (r) => field(r, "medianUs") },
+    { key: { test: Test.LATENCY_P99, security, size, unit: Unit.MICROSECONDS }, read: (r) => field(r, "p99Us") },
+  ]
+}
+
+/** Every measurement, in run order: row group by row group, all columns of a group together. */
+export function planMeasurements(settings: Settings, c: CReference): Measurement[] {
+  const plan: Measurement[] = []
+  // Drain after the sender stops is well under a second (two high-water marks of messages); a
+  // run that has not finished 15 s after its loop ended is stuck (say, a handshake refused).
+  const timeoutMs = settings.durationMs + 15_000
+  const impls = ["ironhouse", "zeromq"] as const
+
+  for (const security of ["NULL", "CURVE"] as const) {
+    for (const size of THROUGHPUT_SIZES) {
+      const group = `${Test.THROUGHPUT} ${security} ${formatSize(size)}`
+      const rows = throughputRows(security, size)
+      for (const impl of impls) {
+        plan.push({
+          group,
+          column: impl,
+          rows,
+          scenario: {
+            server: nodeRole("throughput-receiver", { impl, security }),
+            clients: (ready) => [
+              nodeRole("throughput-sender", {
+                impl,
+                security,
+                size,
+                durationMs: settings.durationMs,
+                endpoint: text(ready, "endpoint"),
+                serverKey: optionalText(ready, "serverKey"),
+              }),
+            ],
+            resultFrom: "server",
+            timeoutMs,
+          },
+        })
+      }
+      if (c.available && (security === "NULL" || c.curve)) {
+        plan.push({
+          group,
+          column: "libzmq-c",
+          rows,
+          scenario: {
+            server: { command: c.binary, args: ["pull", security] },
+            clients: (ready) => [
+              {
+                command: c.binary,
+                args: [
+                  "push",
+                  text(ready, "endpoint"),
+                  String(size),
+                  String(settings.durationMs),
+                  security,
+                  ...(security === "CURVE" ? [text(ready, "serverKey")] : []),
+                ],
+              },
+            ],
+            resultFrom: "server",
+            timeoutMs,
+          },
+        })
+      }
+      if (security === "NULL") {
+        plan.push({
+          group,
+          column: "node-net",
+          rows,
+          scenario: {
+            server: nodeRole("net-receiver", { impl: "node-net", security, size }),
+            clients: (ready) => [
+              nodeRole("net-sender", {
+                impl: "node-net",
+                security,
+                size,
+                durationMs: settings.durationMs,
+                endpoint: text(ready, "endpoint"),
+              }),
+            ],
+            resultFrom: "server",
+            timeoutMs,
+          },
+        })
+      }
+    }
+  }
+
+  for (const security of ["NULL", "CURVE"] as const) {
+    const group = `req-rep latency ${security} ${formatSize(LATENCY_SIZE)}`
+    const rows = latencyRows(security)
+    const clientArgs = (impl: string, ready: Fields): ChildArgs => ({
+      impl,
+      security,
+      size: LATENCY_SIZE,
+      durationMs: settings.durationMs,
+      warmup: settings.warmup,
+      endpoint: text(ready, "endpoint"),
+      serverKey: optionalText(ready, "serverKey"),
+    })
+    for (const impl of impls) {
+      plan.push({
+        group,
+        column: impl,
+        rows,
+        scenario: {
+          server: nodeRole("latency-server", { impl, security }),
+          clients: (ready) => [nodeRole("latency-client", clientArgs(impl, ready))],
+          resultFrom: "client",
+          timeoutMs,
+        },
+      })
+    }
+    if (c.available && (security === "NULL" || c.curve)) {
+      plan.push({
+        group,
+        column: "libzmq-c",
+        rows,
+        scenario: {
+          server: { command: c.binary, args: ["rep", security] },
+          clients: (ready) => [
+            {
+              command: c.binary,
+              args: [
+                "req",
+                text(ready, "endpoint"),
+                String(LATENCY_SIZE),
+                String(settings.durationMs),
+                String(settings.warmup),
+                security,
+                ...(security === "CURVE" ? [text(ready, "serverKey")] : []),
+              ],
+            },
+          ],
+          resultFrom: "client",
+          timeoutMs,
+        },
+      })
+    }
+  }
+
+  {
+    const security = "CURVE"
+    const group = `${Test.HANDSHAKES} (concurrency ${settings.handshakeConcurrency})`
+    const rows: Measurement["rows"] = [
+      {
+        key: { test: Test.HANDSHAKES, security, size: HANDSHAKE_SIZE, unit: Unit.HANDSHAKES_PER_SEC },
+        read: (r) => field(r, "perSec"),
+      },
+    ]
+    for (const impl of impls) {
+      plan.push({
+        group,
+        column: impl,
+        rows,
+        scenario: {
+          server: nodeRole("handshake-server", { impl, security }),
+          clients: (ready) => [
+            nodeRole("handshake-client", {
+              impl,
+              security,
+              size: HANDSHAKE_SIZE,
+              durationMs: settings.durationMs,
+              concurrency: settings.handshakeConcurrency,
+              endpoint: text(ready, "endpoint"),
+              serverKey: optionalText(ready, "serverKey"),
+            }),
+          ],
+          resultFrom: "client",
+          timeoutMs,
+        },
+      })
+    }
+  }
+
+  {
+    const security = "NULL"
+    const group = `${Test.MEMORY} (N=${settings.connections}, binding side)`
+    const rows: Measurement["rows"] = [
+      {
+        key: { test: Test.MEMORY, security, size: null, unit: Unit.KIB_PER_CONNECTION },
+        read: (r) => field(r, "bytesPerConnection") / 1024,
+      },
+    ]
+    const shares = splitEvenly(settings.connections, settings.connectorProcesses)
+    const memoryTimeout = 180_000
+    for (const impl of impls) {
+      plan.push({
+        group,
+        column: impl,
+        rows,
+        scenario: {
+          server: nodeRole("memory-binder", { impl, security, count: settings.connections }),
+          clients: (ready) =>
+            shares.map((count) =>
+              nodeRole("memory-connector", { impl, security, count, endpoint: text(ready, "endpoint") }),
+            ),
+          resultFrom: "server",
+          timeoutMs: memoryTimeout,
+        },
+      })
+    }
+    plan.push({
+      group,
+      column: "node-net",
+      rows,
+      scenario: {
+        server: nodeRole("net-idle-server", { impl: "node-net", security, count: settings.connections }),
+        clients: (ready) =>
+          shares.map((count) =>
+            nodeRole("net-idle-client", { impl: "node-net", security, count, endpoint: text(ready, "endpoint") }),
+          ),
+        resultFrom: "server",
+        timeoutMs: memoryTimeout,
+      },
+    })
+  }
+  return plan
+}
+
+function splitEvenly(total: number, parts: number): number[] {
+  const base = Math.floor(total / parts)
+  return Array.from({ length: parts }, (_, i) => base + (i < total % parts ? 1 : 0))
+}

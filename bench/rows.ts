@@ -1,0 +1,93 @@
+/** What the bench reports: the row keys, the columns, and the issue's targets per row. */
+
+export type Security = "NULL" | "CURVE"
+
+/** One column of the table: the two implementations compared, and the two references. */
+export const COLUMNS = ["ironhouse", "zeromq", "libzmq-c", "node-net"] as const
+export type Column = (typeof COLUMNS)[number]
+
+export const Test = {
+  THROUGHPUT: "push-pull throughput",
+  LATENCY_MEDIAN: "req-rep latency median",
+  LATENCY_P99: "req-rep latency p99",
+  HANDSHAKES: "curve handshakes",
+  MEMORY: "idle connection memory",
+} as const
+export type TestName = (typeof Test)[keyof typeof Test]
+
+export const Unit = {
+  MSG_PER_SEC: "msg/s",
+  MB_PER_SEC: "MB/s",
+  MICROSECONDS: "µs",
+  HANDSHAKES_PER_SEC: "handshakes/s",
+  KIB_PER_CONNECTION: "KiB/connection",
+} as const
+export type UnitName = (typeof Unit)[keyof typeof Unit]
+
+/** One table row (and one JSON object per column): `size` is the message size in bytes. */
+export interface RowKey {
+  readonly test: TestName
+  readonly security: Security
+  readonly size: number | null
+  readonly unit: UnitName
+}
+
+export function rowId(key: RowKey): string {
+  return `${key.test}|${key.security}|${key.size ?? "-"}|${key.unit}`
+}
+
+export function higherIsBetter(unit: UnitName): boolean {
+  return unit !== Unit.MICROSECONDS && unit !== Unit.KIB_PER_CONNECTION
+}
+
+/** A target from issue 3: Ironhouse's value against a reference column, as a ratio. */
+export interface Target {
+  readonly against: "zeromq" | "libzmq-c"
+  readonly factor: number
+  readonly higherIsBetter: boolean
+}
+
+/**
+ * The issue's targets for a row: every row ≥ 1× `zeromq` (≤ 1× where lower is better);
+ * 16 B and 256 B throughput ≥ 3×; REQ/REP latency ≤ 0.6×; CURVE handshakes/s ≥ 2×;
+ * NULL 16 B ≥ 0.5× libzmq from C. MB/s rows carry no target of their own: they are the msg/s
+ * rows times the size, so the same ratio.
+ */
+export function targetsFor(key: RowKey): Target[] {
+  const better = higherIsBetter(key.unit)
+  switch (key.test) {
+    case Test.THROUGHPUT: {
+      if (key.unit !== Unit.MSG_PER_SEC) return []
+      const small = key.size === 16 || key.size === 256
+      const targets: Target[] = [{ against: "zeromq", factor: small ? 3 : 1, higherIsBetter: true }]
+      if (key.security === "NULL" && key.size === 16) {
+        targets.push({ against: "libzmq-c", factor: 0.5, higherIsBetter: true })
+      }
+      return targets
+    }
+    case Test.LATENCY_MEDIAN:
+    case Test.LATENCY_P99:
+      return [{ against: "zeromq", factor: 0.6, higherIsBetter: false }]
+    case Test.HANDSHAKES:
+      return [{ against: "zeromq", factor: 2, higherIsBetter: true }]
+    case Test.MEMORY:
+      return [{ against: "zeromq", factor: 1, higherIsBetter: better }]
+  }
+}
+
+export type TargetStatus = "met" | "missed" | "n/a"
+
+export function checkTarget(target: Target, ironhouse: number | undefined, reference: number | undefined): {
+  status: TargetStatus
+  ratio?: number
+} {
+  if (ironhouse === undefined || reference === undefined || reference === 0) return { status: "n/a" }
+  const ratio = ironhouse / reference
+  const met = target.higherIsBetter ? ratio >= target.factor : ratio <= target.factor
+  return { status: met ? "met" : "missed", ratio }
+}
+
+export function describeTarget(target: Target): string {
+  const against = target.against === "zeromq" ? "zeromq" : "C"
+  return `${target.higherIsBetter ? "≥" : "≤"}${target.factor}× ${against}`
+}

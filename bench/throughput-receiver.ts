@@ -1,0 +1,27 @@
+/**
+ * PUSH→PULL throughput, receiving side (binds). Counts messages from the first arrival to the
+ * sender's empty end marker and reports (count - 1) / elapsed: the rate at which messages came
+ * out of `receive()`, awaited once per message as an application would.
+ */
+import { emit, runChild } from "./child.js"
+import { isImplName, loadImpl, serverSecurity } from "./impl.js"
+
+runChild(async (args) => {
+  if (!isImplName(args.impl)) throw new TypeError(`expected an impl name, got ${args.impl}`)
+  const impl = await loadImpl(args.impl)
+  const { options, serverKey } = serverSecurity(impl, args.security)
+  const pull = new impl.Pull(options)
+  await pull.bind("tcp://127.0.0.1:*")
+  emit("ready", { endpoint: pull.lastEndpoint, serverKey })
+  let count = 0
+  let first = 0
+  for (;;) {
+    const [frame] = await pull.receive()
+    if (frame === undefined || frame.length === 0) break
+    if (count === 0) first = performance.now()
+    count++
+  }
+  const seconds = (performance.now() - first) / 1000
+  await pull.close()
+  return { messages: count, seconds, msgPerSec: count > 1 ? (count - 1) / seconds : 0 }
+})
