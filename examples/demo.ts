@@ -1,137 +1,91 @@
 /**
- * `npm start`: a CURVE handshake over loopback between Ironhouse's engine (pure TypeScript)
- * and a real libzmq 4.3.5 socket (the `zeromq` package), printing each step, the public halves
- * of the keys, and the messages exchanged. Then the same in the other direction.
+ * `npm start`: the five ZeroMQ security patterns on loopback, in a temporary directory. For
+ * each: a client that gets in and one that is refused, with the outcome, the reason and the
+ * authenticated User-Id. Everything is Ironhouse on both sides; nothing else is needed.
  */
-import net from "node:net"
-import * as zmq from "zeromq"
-import { StreamConnection } from "../src/transport/stream-connection.js"
-import type { ConnectionEvent, ConnectionOptions } from "../src/engine/connection.js"
-import { curveKeyPair, z85Decode } from "../src/index.js"
+import { mkdtemp, rm } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import {
+  Authenticator,
+  Certificate,
+  Reply,
+  Request,
+  curveKeyPair,
+  type AuthDecision,
+  type ReplyOptions,
+  type RequestOptions,
+} from "../src/index.js"
 
-const enc = (s: string) => new TextEncoder().encode(s)
-const dec = (b: Uint8Array) => new TextDecoder().decode(b)
-const log = (who: string, line: string) => console.log(`  ${who.padEnd(10)} ${line}`)
+const dir = await mkdtemp(join(tmpdir(), "ironhouse-demo-"))
+const auth = new Authenticator()
+let lastDecision: AuthDecision | undefined
+auth.on("decision", (d) => (lastDecision = d))
 
-function drive(socket: net.Socket, options: ConnectionOptions, who: string) {
-  let resolveHandshake: () => void = () => {}
-  let rejectHandshake: (e: Error) => void = () => {}
-  const handshake = new Promise<void>((res, rej) => ((resolveHandshake = res), (rejectHandshake = rej)))
-  const inbox: Uint8Array[][] = []
-  let wake: () => void = () => {}
-  const conn = new StreamConnection(
-    socket,
-    { ...options, trace: (dir, step) => log(who, `${dir === "out" ? "-->" : "<--"} ${step}`) },
-    {
-      onEvent(event: ConnectionEvent) {
-        if (event.type === "handshake") {
-          const p = event.peer
-          log(who, `handshake complete: peer ${p.socketType}, mechanism ${p.mechanism}, key ${p.publicKey}`)
-          resolveHandshake()
-        } else if (event.type === "message") {
-          inbox.push(event.frames)
-          wake()
-        } else if (event.type === "error") {
-          rejectHandshake(new Error(`${event.error.code}: ${event.error.message}`))
-        }
-      },
-    },
-  )
-  const receive = async () => {
-    while (inbox.length === 0) await new Promise<void>((r) => (wake = r))
-    return inbox.shift() as Uint8Array[]
+/** One client attempt against a fresh server; prints what happened. */
+async function attempt(label: string, server: ReplyOptions, client: RequestOptions, connectTo?: (port: string) => string) {
+  lastDecision = undefined
+  const rep = new Reply({ authenticate: auth.authenticate, ...server })
+  await rep.bind(server.ipv6 ? "tcp://*:0" : "tcp://127.0.0.1:0")
+  const port = /:(\d+)$/.exec(rep.lastEndpoint as string)?.[1] as string
+  let serverSaw = ""
+  rep.events.on("handshake:error:protocol", (e) => (serverSaw = `${e.error.code}`))
+  rep.events.on("handshake:error:auth", (e) => (serverSaw = `status ${e.error.status}`))
+  const req = new Request({ linger: 0, ...client })
+  let clientSaw = "connection closed without a reason (no ERROR for this failure)"
+  req.events.on("handshake:error:auth", (e) => (clientSaw = `AuthError, status ${e.error.status}`))
+  req.events.on("handshake:error:protocol", (e) => (clientSaw = e.error.code))
+  req.connect(connectTo ? connectTo(port) : `tcp://127.0.0.1:${port}`)
+  void req.send("hello").catch(() => {})
+  rep.receiveTimeout = 1000
+  try {
+    const { peer } = await rep.receiveWithPeer()
+    const who = peer.userId === "" ? "(none: no authentication)" : JSON.stringify(peer.userId)
+    console.log(`  \u2714 ${label}: admitted over ${peer.mechanism} from ${peer.address}, User-Id ${who}`)
+  } catch {
+    const decision = lastDecision as AuthDecision | undefined // set by the "decision" listener
+    const why = decision ? `authenticator: ${decision.reason}` : `server: ${serverSaw || "no handshake"}`
+    console.log(`  \u2718 ${label}: refused. ${why}; server event: ${serverSaw || "-"}; client saw: ${clientSaw}`)
+  } finally {
+    req.close()
+    rep.close()
   }
-  return { conn, handshake, receive }
 }
 
-async function ironhouseClientLibzmqServer(): Promise<void> {
-  console.log("\n1) Ironhouse CURVE client  ->  libzmq CURVE server (zeromq.Pair)")
-  const server = zmq.curveKeyPair()
-  const client = curveKeyPair()
-  console.log(`   server public key ${server.publicKey}`)
-  console.log(`   client public key ${client.publicKey}   (secret halves never printed)`)
-  const zsock = new zmq.Pair({ curveServer: true, curveSecretKey: server.secretKey })
-  await zsock.bind("tcp://127.0.0.1:*")
-  const port = Number(/:(\d+)$/.exec(zsock.lastEndpoint ?? "")?.[1])
-  const socket = net.connect(port, "127.0.0.1")
-  await new Promise((r) => socket.once("connect", r))
-  const ours = drive(
-    socket,
-    {
-      socketType: "PAIR",
-      peerAddress: "127.0.0.1",
-      security: {
-        mechanism: "CURVE",
-        asServer: false,
-        curvePublicKey: z85Decode(client.publicKey),
-        curveSecretKey: z85Decode(client.secretKey),
-        curveServerKey: z85Decode(server.publicKey),
-      },
-    },
-    "ironhouse",
-  )
-  await ours.handshake
-  ours.conn.send([enc("hello from Ironhouse"), enc("(a second frame)")])
-  const got = await zsock.receive()
-  log("libzmq", `received ${JSON.stringify(got.map(String))}`)
-  await zsock.send(["hello from libzmq"])
-  log("ironhouse", `received ${JSON.stringify((await ours.receive()).map(dec))}`)
-  ours.conn.close()
-  zsock.close()
-}
+console.log("1. Grasslands: NULL, no authentication")
+await attempt("any client", {}, {})
+console.log("   (nothing to refuse: anyone who reaches the port gets in)")
 
-async function libzmqClientIronhouseServer(): Promise<void> {
-  console.log("\n2) libzmq CURVE client (zeromq.Pair)  ->  Ironhouse CURVE server")
-  const server = curveKeyPair()
-  const client = zmq.curveKeyPair()
-  console.log(`   server public key ${server.publicKey}`)
-  console.log(`   client public key ${client.publicKey}`)
-  let ours: ReturnType<typeof drive> | undefined
-  const accepted = new Promise<ReturnType<typeof drive>>((resolve) => {
-    const listener = net.createServer((socket) => {
-      listener.close()
-      ours = drive(
-        socket,
-        {
-          socketType: "PAIR",
-          peerAddress: socket.remoteAddress ?? "",
-          security: {
-            mechanism: "CURVE",
-            asServer: true,
-            curvePublicKey: z85Decode(server.publicKey),
-            curveSecretKey: z85Decode(server.secretKey),
-          },
-          authenticate: (req) => {
-            log("ironhouse", `authenticate: ${req.mechanism} client from ${req.address} -> 200 OK`)
-            return { status: 200, userId: "demo-client" }
-          },
-        },
-        "ironhouse",
-      )
-      resolve(ours)
-    })
-    listener.listen(0, "127.0.0.1", () => {
-      const address = listener.address()
-      if (address === null || typeof address === "string") throw new Error("no port")
-      zsock.connect(`tcp://127.0.0.1:${address.port}`)
-    })
-  })
-  const zsock = new zmq.Pair({
-    curveServerKey: server.publicKey,
-    curvePublicKey: client.publicKey,
-    curveSecretKey: client.secretKey,
-  })
-  const conn = await accepted
-  await conn.handshake
-  await zsock.send(["hello from libzmq", "with two frames"])
-  log("ironhouse", `received ${JSON.stringify((await conn.receive()).map(dec))}`)
-  conn.conn.send([enc("hello back from Ironhouse")])
-  log("libzmq", `received ${JSON.stringify((await zsock.receive()).map(String))}`)
-  conn.conn.close()
-  zsock.close()
-}
+console.log("2. Strawhouse: NULL with an IP allow list (127.0.0.1 only)")
+auth.allow({ domain: "strawhouse" }, "127.0.0.1")
+const v6 = { ipv6: true, zapDomain: "strawhouse" }
+await attempt("client from 127.0.0.1", v6, { ipv6: true })
+await attempt("client from ::1", v6, { ipv6: true }, (port) => `tcp://[::1]:${port}`)
 
-console.log(`Ironhouse demo: CURVE (RFC 25/26) between pure TypeScript and libzmq ${zmq.version}`)
-await ironhouseClientLibzmqServer()
-await libzmqClientIronhouseServer()
-console.log("\nDone: both directions completed the CurveZMQ handshake and exchanged encrypted messages.")
+console.log("3. Woodhouse: PLAIN user name and password")
+await auth.configurePlain({ domain: "woodhouse", passwords: { admin: "s3cret" } })
+const plain = { plainServer: true, zapDomain: "woodhouse" }
+await attempt("admin / right password", plain, { plainUsername: "admin", plainPassword: "s3cret" })
+await attempt("admin / wrong password", plain, { plainUsername: "admin", plainPassword: "guess" })
+
+console.log("4. Stonehouse: CURVE, any client key; the client must know the server's key")
+await auth.configureCurve({ domain: "stonehouse", allowAny: true })
+const server = curveKeyPair()
+const someone = curveKeyPair()
+const stone = { curveServer: true, curveSecretKey: server.secretKey, zapDomain: "stonehouse" }
+const keysOf = (k: { publicKey: string; secretKey: string }) => ({ curvePublicKey: k.publicKey, curveSecretKey: k.secretKey })
+await attempt("client with the server key", stone, { curveServerKey: server.publicKey, ...keysOf(someone) })
+await attempt("client with a wrong server key", stone, { curveServerKey: curveKeyPair().publicKey, ...keysOf(someone) })
+
+console.log(`5. Ironhouse: CURVE, only client certificates found in ${dir}`)
+const known = Certificate.generate({ name: "known-client" })
+await known.savePublic(join(dir, "known-client.key"))
+await auth.configureCurve({ domain: "ironhouse", certificates: dir })
+const iron = { curveServer: true, curveSecretKey: server.secretKey, zapDomain: "ironhouse" }
+const knownKeys = { curvePublicKey: known.publicKey, curveSecretKey: known.secretKey as string }
+await attempt("known client", iron, { curveServerKey: server.publicKey, ...knownKeys })
+await attempt("unknown client key", iron, { curveServerKey: server.publicKey, ...keysOf(curveKeyPair()) })
+
+auth.close()
+await rm(dir, { recursive: true, force: true })
+console.log("\nSee examples/security/*.ts for each pattern in under 40 lines.")

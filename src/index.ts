@@ -18,3 +18,65 @@ export {
   type PeerInfo,
 } from "./engine/connection.js"
 export { StreamConnection, type StreamConnectionHandlers } from "./transport/stream-connection.js"
+
+// ---- Sockets (issue 3): the zeromq-compatible socket API over tcp:// and ipc:// ----------------
+export {
+  Socket,
+  Pair,
+  Push,
+  Pull,
+  Request,
+  Reply,
+  Dealer,
+  Router,
+  Publisher,
+  Subscriber,
+  XPublisher,
+  XSubscriber,
+  Context,
+  context,
+  Observer,
+  SocketError,
+  SocketErrorCode,
+  type MessageWithPeer,
+  type OperationOptions,
+  type PairOptions,
+  type PushOptions,
+  type PullOptions,
+  type RequestOptions,
+  type ReplyOptions,
+  type DealerOptions,
+  type RouterOptions,
+  type RouterConnectOptions,
+  type PublisherOptions,
+  type SubscriberOptions,
+  type XPublisherOptions,
+  type XSubscriberOptions,
+  type ContextOptions,
+  type SocketEvent,
+  type SocketEventType,
+  type SocketEventOfType,
+  type MessageLike,
+  type Message,
+  type SocketOptions,
+  type WritableSocketOptions,
+  type ReadableSocketOptions,
+} from "./socket/index.js"
+
+// ---- Authentication (issue 4): ZAP, the authenticator, certificates ------------------------------
+export {
+  Authenticator,
+  ANY_DOMAIN,
+  type AuthDecision,
+  type AuthenticatorOptions,
+  type CurveConfiguration,
+  type CurveKeyCheck,
+  type CurveAcceptance,
+  type PlainConfiguration,
+} from "./auth/authenticator.js"
+export { AddressFilter } from "./auth/address-filter.js"
+export { PasswordFile, PasswordFileError } from "./auth/password-file.js"
+export { zapProtocolClient, type ZapProtocolHandler } from "./auth/zap-client.js"
+export { answerZapRequest } from "./auth/zap-handler.js"
+export { serveZeromqZap, type ZeromqZapServer } from "./auth/zeromq-zap.js"
+export { Certificate, CertificateError, CertificateStore } from "./cert/index.js"
