@@ -32,7 +32,9 @@
  * each crypto backend. Pure.
  */
 import { ErrorCode, protocolError } from "../errors.js"
-import { MAC_BYTES, NONCE_BYTES, openInto, sealInto, wipe } from "../crypto/index.js"
+import { MAC_BYTES, NONCE_BYTES, cryptoBackend, wipe } from "../crypto/index.js"
+import type { CryptoBackend } from "../crypto/backend.js"
+import { allocateUnfilled } from "../wire/slab.js"
 import {
   CURVE_MESSAGE_FLAG_COMMAND,
   CURVE_MESSAGE_FLAG_MORE,
@@ -159,6 +161,11 @@ export class CurveMessageCodec {
   readonly #receiveWindow: ShortNonceWindow
   readonly #sendNonce: Uint8Array
   readonly #receiveNonce: Uint8Array
+  /**
+   * The backend of this connection, called directly on the hot path: every size is fixed by
+   * construction here, so the argument checks of ../crypto/index.ts would only cost time.
+   */
+  readonly #crypto: CryptoBackend = cryptoBackend()
 
   constructor(
     key: Uint8Array,
@@ -177,14 +184,15 @@ export class CurveMessageCodec {
   encode(frame: Frame): Frame {
     if (this.#destroyed) throw new Error("CurveMessageCodec.encode() after destroy()")
     const payload = frame.body
-    const body = new Uint8Array(PAYLOAD_AT + payload.length)
+    // Every octet is written below (name, nonce, MAC by the seal, flags, payload).
+    const body = allocateUnfilled(PAYLOAD_AT + payload.length)
     body.set(MESSAGE_NAME, 0)
     this.#sendCounter.writeNext(body, NONCE_AT)
     body[PLAINTEXT_AT] = (frame.more ? CURVE_MESSAGE_FLAG_MORE : 0) | (frame.command ? CURVE_MESSAGE_FLAG_COMMAND : 0)
     body.set(payload, PAYLOAD_AT)
     const nonce = this.#sendNonce
-    nonce.set(body.subarray(NONCE_AT, BOX_AT), PREFIX_BYTES)
-    sealInto(body.subarray(BOX_AT), body.subarray(PLAINTEXT_AT), nonce, this.#key)
+    for (let i = 0; i < SHORT_NONCE_SIZE; i++) nonce[PREFIX_BYTES + i] = body[NONCE_AT + i] as number
+    this.#crypto.sealInto(body.subarray(BOX_AT), body.subarray(PLAINTEXT_AT), nonce, this.#key)
     return { more: false, command: false, body }
   }
 
@@ -215,8 +223,8 @@ export class CurveMessageCodec {
     }
     this.#receiveWindow.check(body, NONCE_AT)
     const nonce = this.#receiveNonce
-    nonce.set(body.subarray(NONCE_AT, BOX_AT), PREFIX_BYTES)
-    if (!openInto(body.subarray(PLAINTEXT_AT), body.subarray(BOX_AT), nonce, this.#key)) {
+    for (let i = 0; i < SHORT_NONCE_SIZE; i++) nonce[PREFIX_BYTES + i] = body[NONCE_AT + i] as number
+    if (!this.#crypto.openInto(body.subarray(PLAINTEXT_AT), body.subarray(BOX_AT), nonce, this.#key)) {
       throw protocolError(ErrorCode.CRYPTOGRAPHIC, "CURVE: a MESSAGE box did not open (tampered, or wrong keys)")
     }
     this.#receiveWindow.commit(body, NONCE_AT)
