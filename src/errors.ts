@@ -56,6 +56,11 @@ export const ErrorCode = {
    * code for this (it only parses replies); a handler drops such a request.
    */
   ZAP_MALFORMED_REQUEST: "ERR_IRONHOUSE_ZAP_MALFORMED_REQUEST",
+  /**
+   * (socket layer) A connection was closed on accept because its socket already had
+   * maxPendingHandshakes connections in their handshake (reported in an `accept:error` event).
+   */
+  HANDSHAKE_LIMIT: "ERR_IRONHOUSE_HANDSHAKE_LIMIT",
 } as const
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]

@@ -1,0 +1,204 @@
+/**
+ * A pipe: the socket's view of one peer (libzmq's pipe + session). It queues outbound
+ * messages up to the send high-water mark and inbound messages up to the receive high-water
+ * mark, and carries the connection to that peer while there is one.
+ *
+ * - Bind side: one pipe per accepted connection; it ends with the connection.
+ * - Connect side: one pipe per connect() endpoint; it outlives reconnects, so messages queued
+ *   while the peer is away are sent once a connection completes its handshake (libzmq does
+ *   the same unless ZMQ_IMMEDIATE is set).
+ *
+ * Outbound messages go straight into the engine while the transport accepts data; the engine
+ * output is flushed once per event-loop turn (or at FLUSH_BYTES) by the owning socket, so
+ * many messages leave in one write. When the transport needs to drain, messages wait in the
+ * pipe's queue; that queue is what the high-water mark bounds. Inbound: when the queue reaches
+ * the receive high-water mark the transport stops reading (TCP back-pressure) until the
+ * application has taken half of it.
+ */
+import type { PeerInfo } from "../engine/peer-info.js"
+import type { StreamConnection } from "../transport/stream-connection.js"
+import type { Dialer } from "../transport/dialer.js"
+import { Queue } from "./queue.js"
+import type { SubscriptionTrie } from "./subscription-trie.js"
+
+/** Flush engine output at once when this many octets are waiting (else once per turn). */
+export const FLUSH_BYTES = 64 * 1024
+
+export interface PipeOwner {
+  /** This pipe's outbound queue became non-empty (+1) or empty (-1). */
+  queuedOutputChanged(pipe: Pipe, delta: 1 | -1): void
+  /** This pipe has engine output to flush soon. */
+  scheduleFlush(pipe: Pipe): void
+  /** This pipe went from full to having room for another message. */
+  pipeHasRoom(pipe: Pipe): void
+}
+
+let nextPipeId = 1
+
+export class Pipe {
+  readonly id = nextPipeId++
+  readonly owner: PipeOwner
+  /** The endpoint this pipe belongs to, for events: the bound endpoint or the connect() address. */
+  readonly address: string
+  /** Connect side: the dialer that (re)creates the connection. */
+  readonly dialer: Dialer | undefined
+  /** The current connection, if any. */
+  conn: StreamConnection | undefined
+  /** The peer of the last completed handshake. */
+  peer: PeerInfo | undefined
+  /** A connection is attached and its handshake completed. */
+  ready = false
+  /** The connection is in its greeting/handshake (counted against maxPendingHandshakes). */
+  handshaking = false
+  /** Held by the socket's routing strategies. */
+  attached = false
+  /** Gone for good (bind side closed, disconnect(), or socket closed). */
+  terminated = false
+  /** Registered in the owner's flush list. */
+  dirty = false
+  /** In the fair queue's list of pipes with messages. */
+  fqActive = false
+  /** ROUTER: the routing id this pipe is known by. */
+  routingId: Buffer | undefined
+  /** ROUTER connect(): the routing id to give this peer (ZMQ_CONNECT_ROUTING_ID). */
+  connectRoutingId: Buffer | undefined
+  /** PUB/XPUB: what the peer subscribed to. */
+  subscriptions: SubscriptionTrie | undefined
+  /** The listener that accepted this pipe's connection (bind side), for unbind(). */
+  listenerKey: string | undefined
+
+  sendHighWaterMark: number
+  receiveHighWaterMark: number
+  readonly inbound = new Queue<Uint8Array[]>()
+  readonly #out = new Queue<Uint8Array[]>()
+  #unflushed = 0
+  #paused = false
+
+  constructor(owner: PipeOwner, address: string, dialer: Dialer | undefined, sendHwm: number, receiveHwm: number) {
+    this.owner = owner
+    this.address = address
+    this.dialer = dialer
+    this.sendHighWaterMark = sendHwm
+    this.receiveHighWaterMark = receiveHwm
+  }
+
+  /** Room for one more outbound message (below the send high-water mark; 0 = no limit). */
+  get hasRoom(): boolean {
+    return this.sendHighWaterMark === 0 || this.#out.length < this.sendHighWaterMark
+  }
+
+  /** Messages waiting in this pipe (not yet given to the engine). */
+  get queuedOutput(): number {
+    return this.#out.length
+  }
+
+  // ---- outbound ------------------------------------------------------------------------
+
+  /** Queue or send one message. The caller checked hasRoom (or deliberately ignores it). */
+  write(frames: Uint8Array[]): void {
+    const conn = this.conn
+    if (this.ready && this.#out.length === 0 && conn !== undefined && !conn.socket.writableNeedDrain) {
+      conn.engine.send(frames)
+      let size = 0
+      for (let i = 0; i < frames.length; i++) size += (frames[i] as Uint8Array).length + 9
+      this.#unflushed += size
+      if (this.#unflushed >= FLUSH_BYTES) this.flush()
+      else if (!this.dirty) this.owner.scheduleFlush(this)
+      return
+    }
+    if (this.#out.length === 0) this.owner.queuedOutputChanged(this, 1)
+    this.#out.push(frames)
+  }
+
+  /** Send a SUBSCRIBE/CANCEL to the peer now (only while ready; otherwise sent at handshake). */
+  writeSubscription(subscribe: boolean, topic: Uint8Array): void {
+    const conn = this.conn
+    if (!this.ready || conn === undefined) return
+    conn.engine.sendSubscription(subscribe, topic)
+    if (!this.dirty) this.owner.scheduleFlush(this)
+  }
+
+  /** Write the engine's pending output to the transport. */
+  flush(): void {
+    this.#unflushed = 0
+    this.conn?.flush()
+  }
+
+  /** Move queued messages into the engine while the transport takes more (after drain/handshake). */
+  pump(): void {
+    const conn = this.conn
+    if (!this.ready || conn === undefined || this.#out.length === 0) return
+    const wasFull = !this.hasRoom
+    let bytes = this.#unflushed
+    while (this.#out.length > 0 && !conn.socket.writableNeedDrain && !conn.socket.destroyed) {
+      const frames = this.#out.shift() as Uint8Array[]
+      conn.engine.send(frames)
+      for (let i = 0; i < frames.length; i++) bytes += (frames[i] as Uint8Array).length + 9
+      if (bytes >= FLUSH_BYTES) {
+        conn.flush()
+        bytes = 0
+      }
+    }
+    if (bytes > 0) conn.flush()
+    this.#unflushed = 0
+    if (this.#out.length === 0) this.owner.queuedOutputChanged(this, -1)
+    if (wasFull && this.hasRoom) this.owner.pipeHasRoom(this)
+  }
+
+  /** Drop every queued outbound message. */
+  discardOutput(): void {
+    if (this.#out.length === 0) return
+    this.#out.clear()
+    this.owner.queuedOutputChanged(this, -1)
+  }
+
+  // ---- inbound -------------------------------------------------------------------------
+
+  /** A message arrived from the peer; pause reading at the receive high-water mark. */
+  pushInbound(frames: Uint8Array[]): void {
+    this.inbound.push(frames)
+    if (!this.#paused && this.receiveHighWaterMark > 0 && this.inbound.length >= this.receiveHighWaterMark) {
+      this.#paused = true
+      this.conn?.socket.pause()
+    }
+  }
+
+  /** The oldest inbound message; resumes reading once below half the high-water mark. */
+  shiftInbound(): Uint8Array[] | undefined {
+    const frames = this.inbound.shift()
+    if (this.#paused && this.inbound.length <= this.receiveHighWaterMark >> 1) {
+      this.#paused = false
+      this.conn?.socket.resume()
+    }
+    return frames
+  }
+
+  // ---- connection ----------------------------------------------------------------------
+
+  attachConnection(conn: StreamConnection): void {
+    this.conn = conn
+    this.ready = false
+    this.handshaking = true
+    this.#unflushed = 0
+    this.#paused = false
+    if (this.receiveHighWaterMark > 0 && this.inbound.length >= this.receiveHighWaterMark) {
+      this.#paused = true
+      conn.socket.pause()
+    }
+  }
+
+  /** The handshake completed: send what waited. */
+  onHandshake(peer: PeerInfo): void {
+    this.peer = peer
+    this.handshaking = false
+    this.ready = true
+  }
+
+  detachConnection(): void {
+    this.conn = undefined
+    this.ready = false
+    this.handshaking = false
+    this.#unflushed = 0
+    this.#paused = false
+  }
+}

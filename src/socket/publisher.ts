@@ -1,0 +1,40 @@
+/**
+ * PUB (RFC 29 "PUB-SUB"): messages go to every subscriber with a matching prefix; a slow
+ * subscriber at its high-water mark misses messages (send() never waits, unless `noDrop`).
+ * PUB cannot receive.
+ */
+import { COMMON_OPTIONS, WRITABLE_OPTIONS, type OptionName } from "./options.js"
+import type { SocketOptionProperties, SocketOptions, WritableOptionProperties, WritableSocketOptions } from "./option-types.js"
+import type { MessageLike } from "./message.js"
+import { PublisherBase } from "./publisher-base.js"
+import type { OperationOptions } from "./socket.js"
+
+const OPTIONS: OptionName[] = [...COMMON_OPTIONS, ...WRITABLE_OPTIONS, "noDrop"]
+
+export type PublisherOptions = SocketOptions &
+  WritableSocketOptions & {
+    /** ZMQ_XPUB_NODROP: wait (or fail with EAGAIN) instead of dropping for a full subscriber. */
+    noDrop?: boolean
+  }
+
+export class Publisher extends PublisherBase {
+  static {
+    this.defineOptions(this.prototype, OPTIONS)
+  }
+
+  constructor(options?: PublisherOptions) {
+    super("PUB", new Set(OPTIONS), options)
+  }
+
+  send(message: MessageLike | MessageLike[], options?: OperationOptions): Promise<void> {
+    return this.sendMessage(message, options)
+  }
+
+  protected xrecv(): Uint8Array[] | undefined {
+    return undefined
+  }
+}
+
+export interface Publisher extends SocketOptionProperties, WritableOptionProperties {
+  noDrop: boolean
+}

@@ -1,0 +1,981 @@
+/**
+ * The base of every socket type: endpoints (bind/unbind/connect/disconnect), connections and
+ * their pipes, send()/receive() with `zeromq` v6 behaviour, options, events, close/linger.
+ * Each socket type (pair.ts, push.ts, ...) is a small policy on top: how a message is routed
+ * out (xsend) and in (xrecv), over the shared strategies (load-balancer.ts, fair-queue.ts,
+ * distributor.ts, subscription-trie.ts).
+ *
+ * send()/receive() follow `zeromq`: one waiting send and one waiting receive at a time (a
+ * second concurrent call rejects with EBUSY, so no hidden queue escapes the high-water mark),
+ * sendTimeout/receiveTimeout (EAGAIN on expiry), EBADF on a closed socket, and a waiting call
+ * rejects with EAGAIN when the socket closes. Both take an optional `{ signal }` to abort.
+ * Argument errors throw synchronously (TypeError/RangeError), as in `zeromq`.
+ *
+ * Process lifetime, like `zeromq`: an open socket does not keep Node alive by itself; it does
+ * while a send() or receive() waits, while someone waits on its events, and while queued
+ * messages wait to be delivered (unless linger is 0).
+ */
+import { inspect } from "node:util"
+import type { Socket as NetSocket } from "node:net"
+import { AuthError, ErrorCode, ProtocolError, argumentError, describeValue } from "../errors.js"
+import type { ConnectionEvent, ConnectionOptions } from "../engine/connection.js"
+import type { PeerInfo } from "../engine/peer-info.js"
+import type { SecurityOptions } from "../mechanism/index.js"
+import { publicFromSecret } from "../crypto/index.js"
+import { Mechanism, type SocketTypeName } from "../wire/constants.js"
+import { StreamConnection } from "../transport/stream-connection.js"
+import { Dialer, type DialerEvent } from "../transport/dialer.js"
+import { parseEndpoint } from "../transport/endpoint.js"
+import { listen } from "../transport/index.js"
+import type { Listener } from "../transport/listener.js"
+import { Context, context as defaultContext } from "./context.js"
+import { FairQueue } from "./fair-queue.js"
+import { asBuffers, toFrames, type MessageLike } from "./message.js"
+import { Observer, type SocketEvent } from "./observer.js"
+import {
+  applyOptions,
+  convertOption,
+  defaultOptions,
+  isSecretOption,
+  presentOption,
+  storeOption,
+  type OptionName,
+  type OptionValues,
+} from "./options.js"
+import { Pipe, type PipeOwner } from "./pipe.js"
+import { SocketError, socketError, type SocketErrorCode } from "./socket-error.js"
+
+/** Options for a blocking call. */
+export interface OperationOptions {
+  /** Abort the wait: the call rejects with `signal.reason` and nothing is sent / taken. */
+  signal?: AbortSignal
+}
+
+/** A received message with the peer it came from (Ironhouse extension). */
+export interface MessageWithPeer {
+  message: Buffer[]
+  peer: PeerInfo
+}
+
+/**
+ * After this many calls resolved synchronously, send() resolves from setImmediate once, so a
+ * tight `await send()` loop lets I/O (and the batched flush) run; `zeromq` does the same.
+ */
+const MAX_SYNC_OPERATIONS = 512
+const RESOLVED: Promise<void> = Promise.resolve()
+
+interface SendWaiter {
+  frames: Uint8Array[]
+  resolve(): void
+  reject(err: unknown): void
+  timer: NodeJS.Timeout | undefined
+  signal: AbortSignal | undefined
+  onAbort: (() => void) | undefined
+}
+
+interface ReceiveWaiter {
+  withPeer: boolean
+  resolve(value: Buffer[] | MessageWithPeer): void
+  reject(err: unknown): void
+  timer: NodeJS.Timeout | undefined
+  signal: AbortSignal | undefined
+  onAbort: (() => void) | undefined
+}
+
+interface ListenerEntry {
+  /** Set once listening (connections cannot arrive before). */
+  listener: Listener | undefined
+  /** The endpoint as given to bind(). */
+  requested: string
+  pipes: Set<Pipe>
+}
+
+const INSPECT = Symbol.for("nodejs.util.inspect.custom")
+
+export abstract class Socket {
+  readonly #type: SocketTypeName
+  readonly #allowed: ReadonlySet<string>
+  readonly #context: Context
+  readonly #options: OptionValues = defaultOptions()
+  readonly #pipes = new Set<Pipe>()
+  readonly #listeners = new Map<string, ListenerEntry>()
+  readonly #dialers: Array<{ address: string; dialer: Dialer; pipe: Pipe }> = []
+  readonly #owner: PipeOwner
+  /** Shared fair queue for the socket types that receive from pipes. */
+  protected readonly fq = new FairQueue()
+  #pendingHandshakes = 0
+  #lastEndpoint: string | null = null
+  #observer: Observer | undefined
+  #observerWaiting = false
+  #closed = false
+  #whenClosed: Promise<void> | undefined
+  #resolveClosed: (() => void) | undefined
+  #lingerTimer: NodeJS.Timeout | undefined
+  #pendingListenerCloses = 0
+  #sendWaiter: SendWaiter | undefined
+  #receiveWaiter: ReceiveWaiter | undefined
+  #wakeSendScheduled = false
+  #syncOperations = 0
+  #dirty: Pipe[] = []
+  #flushScheduled = false
+  #inBurst = false
+  #pipesWithQueuedOutput = 0
+  readonly #keepAlive: NodeJS.Timeout
+  #keptAlive = false
+  #peers: WeakMap<Buffer[], PeerInfo> | undefined
+
+  protected constructor(type: SocketTypeName, allowed: ReadonlySet<string>, options: object | undefined) {
+    this.#type = type
+    this.#allowed = allowed
+    let ctx = defaultContext
+    if (options !== undefined && options !== null && typeof options === "object" && "context" in options) {
+      const given = (options as { context?: unknown }).context
+      if (!(given instanceof Context)) {
+        throw argumentError("type", `context: expected a Context, got ${describeValue(given)}`)
+      }
+      ctx = given
+    }
+    this.#context = ctx
+    if (!ctx.blocky) this.#options.linger = 0
+    applyOptions(this.#options, allowed, options, this.constructor.name, new Set(["context"]))
+    if (this.#options.trackPeers) this.#peers = new WeakMap()
+    // One timer per socket decides whether it keeps the process alive; never fires in practice.
+    this.#keepAlive = setInterval(() => {}, 0x7fffffff)
+    this.#keepAlive.unref()
+    this.#owner = {
+      queuedOutputChanged: (_pipe, delta) => {
+        this.#pipesWithQueuedOutput += delta
+        this.#updateKeepAlive()
+        if (delta < 0 && this.#closed) this.#checkLinger()
+      },
+      scheduleFlush: (pipe) => this.#scheduleFlush(pipe),
+      pipeHasRoom: () => this.wakeSender(),
+    }
+  }
+
+  /** Define the option properties of a socket class (its getters/setters, validated). */
+  protected static defineOptions(proto: object, names: readonly OptionName[]): void {
+    for (const name of names) {
+      Object.defineProperty(proto, name, {
+        configurable: true,
+        enumerable: false,
+        get(this: Socket) {
+          return presentOption(name, this.#options[name])
+        },
+        set(this: Socket, value: unknown) {
+          storeOption(this.#options, name, convertOption(name, value))
+          if (name === "trackPeers") this.#peers = this.#options.trackPeers ? (this.#peers ?? new WeakMap()) : undefined
+          this.optionChanged(name)
+        },
+      })
+    }
+  }
+
+  // ---- to be provided by socket types ----------------------------------------------------
+
+  /** Queue a message; false when there is no room now (send() then waits). May throw SocketError. */
+  protected abstract xsend(frames: Uint8Array[]): boolean
+  /** Take the next message for the application, setting `receivedFrom`; undefined if none. */
+  protected abstract xrecv(): Uint8Array[] | undefined
+  /** Whether connect-side pipes join the routing strategies before their connection exists. */
+  protected get earlyAttach(): boolean {
+    return false
+  }
+  /** A pipe joins the routing strategies. Return false to refuse it (its connection is closed). */
+  protected abstract xattach(pipe: Pipe): boolean
+  /** A pipe's handshake completed (after xattach). */
+  protected xready(_pipe: Pipe): void {}
+  /** A pipe leaves the routing strategies. */
+  protected abstract xdetach(pipe: Pipe): void
+  /** A message arrived on a pipe. Default: fair-queue it. */
+  protected xmessage(pipe: Pipe, frames: Uint8Array[]): void {
+    this.fq.push(pipe, frames)
+    this.wakeReceiver()
+  }
+  /** A SUBSCRIBE/CANCEL arrived on a pipe. Default: ignore. */
+  protected xsubscription(_pipe: Pipe, _subscribe: boolean, _topic: Uint8Array): void {}
+  /** Whether a message could be taken now (the `readable` property). */
+  protected xhasIn(): boolean {
+    return this.fq.hasMessages
+  }
+  /** Whether a message could be queued now (the `writable` property). */
+  protected xhasOut(): boolean {
+    return false
+  }
+  /** An option property was set. */
+  protected optionChanged(_name: OptionName): void {}
+
+  /** The pipe the message last returned by xrecv() came from. */
+  protected receivedFrom: Pipe | undefined
+
+  /** Read an option (for socket types). */
+  protected option<K extends OptionName>(name: K): OptionValues[K] {
+    return this.#options[name]
+  }
+
+  /** Every pipe with a completed handshake. */
+  protected readyPipes(): Pipe[] {
+    const out: Pipe[] = []
+    for (const pipe of this.#pipes) if (pipe.ready && pipe.attached) out.push(pipe)
+    return out
+  }
+
+  /** Close a pipe's connection (e.g. a second PAIR peer, a duplicate ROUTER identity). */
+  protected dropConnection(pipe: Pipe): void {
+    pipe.conn?.close()
+  }
+
+  // ---- properties ------------------------------------------------------------------------
+
+  /** The socket type name (RFC 37 Socket-Type), e.g. "DEALER". */
+  get socketType(): SocketTypeName {
+    return this.#type
+  }
+
+  /** The context this socket belongs to. */
+  get context(): Context {
+    return this.#context
+  }
+
+  /** Whether close() was called. */
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  /**
+   * Resolves once the socket is closed and has released every connection and endpoint
+   * (after linger). Ironhouse extension; `closed` stays a boolean as in `zeromq`.
+   */
+  get whenClosed(): Promise<void> {
+    if (this.#whenClosed === undefined) {
+      this.#whenClosed = new Promise<void>((resolve) => (this.#resolveClosed = resolve))
+      this.#updateKeepAlive()
+      if (this.#closed) this.#checkFullyClosed()
+    }
+    return this.#whenClosed
+  }
+
+  /** ZMQ_LAST_ENDPOINT: the last endpoint bound (with the real port / path) or connected. */
+  get lastEndpoint(): string | null {
+    return this.#lastEndpoint
+  }
+
+  /** Whether receive() would resolve at once. */
+  get readable(): boolean {
+    return !this.#closed && this.xhasIn()
+  }
+
+  /** Whether send() would queue at once. */
+  get writable(): boolean {
+    return !this.#closed && this.xhasOut()
+  }
+
+  /** ZMQ_MECHANISM as `zeromq` reports it: null, "plain" or "curve". */
+  get securityMechanism(): null | "plain" | "curve" {
+    const m = this.#mechanismName()
+    return m === Mechanism.NULL ? null : m === Mechanism.PLAIN ? "plain" : "curve"
+  }
+
+  /** Socket events (observer), created on first access like `zeromq`'s. */
+  get events(): Observer {
+    if (this.#observer === undefined) {
+      this.#observer = new Observer((waiting) => {
+        this.#observerWaiting = waiting
+        this.#updateKeepAlive()
+      })
+      if (this.#closed) {
+        this.#observer.push({ type: "end" })
+        this.#observer.close()
+      }
+    }
+    return this.#observer
+  }
+
+  #emit(event: SocketEvent): void {
+    this.#observer?.push(event)
+  }
+
+  // ---- endpoints -------------------------------------------------------------------------
+
+  /** Bind to an endpoint (`tcp://host:port`, `tcp://*:*`, `ipc:///path`, ...). */
+  async bind(address: string): Promise<void> {
+    if (this.#closed) throw socketError("EBADF")
+    const endpoint = parseEndpoint(address, "bind")
+    this.#securityOptions() // fail now, not on the first connection, when keys are missing
+    const entry: ListenerEntry = { listener: undefined, requested: address, pipes: new Set() }
+    let listener: Listener
+    try {
+      listener = await listen(
+        endpoint,
+        { backlog: this.#options.backlog, ipv6: this.#options.ipv6 },
+        (socket, peerAddress) => this.#accept(entry, socket, peerAddress),
+      )
+    } catch (err) {
+      const error = bindError(err, address)
+      this.#emit({ type: "bind:error", address, error })
+      throw error
+    }
+    entry.listener = listener
+    if (this.#closed) {
+      await listener.close()
+      throw socketError("EBADF")
+    }
+    this.#listeners.set(listener.endpoint, entry)
+    this.#lastEndpoint = listener.endpoint
+    this.#emit({ type: "bind", address: listener.endpoint })
+  }
+
+  /** Stop listening on an endpoint (as given to bind() or as lastEndpoint reported it). */
+  async unbind(address: string): Promise<void> {
+    if (this.#closed) throw socketError("EBADF")
+    if (typeof address !== "string") throw argumentError("type", `expected an endpoint string, got ${describeValue(address)}`)
+    let key: string | undefined
+    if (this.#listeners.has(address)) key = address
+    else for (const [k, e] of this.#listeners) if (e.requested === address) key = k
+    const entry = key === undefined ? undefined : this.#listeners.get(key)
+    if (key === undefined || entry === undefined) throw socketError("ENOENT", undefined, address)
+    this.#listeners.delete(key)
+    // libzmq closes the connections accepted through the endpoint too.
+    for (const pipe of entry.pipes) this.#terminatePipe(pipe, true)
+    await entry.listener?.close()
+    this.#emit({ type: "close", address: key })
+  }
+
+  /** Connect to an endpoint; the connection is made (and remade) in the background. */
+  connect(address: string): void {
+    this.connectEndpoint(address, undefined)
+  }
+
+  /** connect() with ROUTER's per-connection routing id (ZMQ_CONNECT_ROUTING_ID). */
+  protected connectEndpoint(address: string, routingId: string | Uint8Array | undefined): void {
+    if (this.#closed) throw socketError("EBADF")
+    const endpoint = parseEndpoint(address, "connect")
+    this.#securityOptions()
+    const dialer: Dialer = new Dialer(
+      endpoint,
+      {
+        reconnectInterval: this.#options.reconnectInterval,
+        reconnectMaxInterval: this.#options.reconnectMaxInterval,
+        connectTimeout: this.#options.connectTimeout,
+      },
+      {
+        onConnected: (socket, peerAddress) => this.#connected(pipe, socket, peerAddress),
+        onEvent: (event) => this.#dialerEvent(address, event),
+      },
+    )
+    const pipe = new Pipe(this.#owner, address, dialer, this.#options.sendHighWaterMark, this.#options.receiveHighWaterMark)
+    if (routingId !== undefined) {
+      const id = convertOption("routingId", routingId) as Uint8Array
+      pipe.connectRoutingId = Buffer.from(id)
+    }
+    this.#pipes.add(pipe)
+    this.#dialers.push({ address, dialer, pipe })
+    this.#lastEndpoint = address
+    if (this.earlyAttach && !this.#options.immediate) this.#attach(pipe)
+    dialer.start()
+  }
+
+  /** Stop connecting to an endpoint given to connect(); its connection closes. */
+  disconnect(address: string): void {
+    if (this.#closed) throw socketError("EBADF")
+    if (typeof address !== "string") throw argumentError("type", `expected an endpoint string, got ${describeValue(address)}`)
+    const matching = this.#dialers.filter((d) => d.address === address)
+    if (matching.length === 0) throw socketError("ENOENT", undefined, address)
+    for (const d of matching) {
+      this.#dialers.splice(this.#dialers.indexOf(d), 1)
+      d.dialer.stop()
+      this.#terminatePipe(d.pipe, true)
+    }
+  }
+
+  // ---- connections -----------------------------------------------------------------------
+
+  #accept(entry: ListenerEntry, socket: NetSocket, peerAddress: string): void {
+    const address = entry.listener?.endpoint ?? entry.requested
+    if (this.#closed || !this.#listeners.has(address)) {
+      socket.destroy()
+      return
+    }
+    if (this.#pendingHandshakes >= this.#options.maxPendingHandshakes) {
+      // Safe by default: a flood of connections that never finish their handshake cannot
+      // grow without bound; established peers are unaffected.
+      socket.destroy()
+      const error = Object.assign(
+        new Error(`more than ${this.#options.maxPendingHandshakes} connections in the handshake (maxPendingHandshakes)`),
+        { code: ErrorCode.HANDSHAKE_LIMIT },
+      )
+      this.#emit({ type: "accept:error", address, error })
+      return
+    }
+    const pipe = new Pipe(this.#owner, address, undefined, this.#options.sendHighWaterMark, this.#options.receiveHighWaterMark)
+    pipe.listenerKey = address
+    entry.pipes.add(pipe)
+    this.#pipes.add(pipe)
+    this.#emit({ type: "accept", address })
+    this.#startConnection(pipe, socket, peerAddress)
+  }
+
+  #connected(pipe: Pipe, socket: NetSocket, peerAddress: string): void {
+    if (pipe.terminated || (this.#closed && pipe.queuedOutput === 0)) {
+      socket.destroy()
+      return
+    }
+    this.#emit({ type: "connect", address: pipe.address })
+    this.#startConnection(pipe, socket, peerAddress)
+  }
+
+  #startConnection(pipe: Pipe, socket: NetSocket, peerAddress: string): void {
+    socket.unref()
+    this.#pendingHandshakes++
+    const conn = new StreamConnection(socket, this.#connectionOptions(peerAddress), {
+      onEvent: (event, c) => this.#connectionEvent(pipe, c, event),
+      onClose: (c) => this.#connectionClosed(pipe, c),
+      onDrain: (c) => {
+        if (pipe.conn === c) pipe.pump()
+      },
+    })
+    pipe.attachConnection(conn)
+  }
+
+  #connectionEvent(pipe: Pipe, conn: StreamConnection, event: ConnectionEvent): void {
+    if (pipe.conn !== conn) return
+    switch (event.type) {
+      case "message":
+        if (pipe.attached && !this.#closed) this.xmessage(pipe, event.frames)
+        return
+      case "subscription":
+        if (pipe.attached && !this.#closed) this.xsubscription(pipe, event.subscribe, event.topic)
+        return
+      case "handshake":
+        this.#handshakeDone(pipe, conn, event.peer)
+        return
+      case "error":
+        if (pipe.handshaking) {
+          pipe.handshaking = false
+          this.#pendingHandshakes--
+        }
+        if (event.handshake) this.#emit(handshakeErrorEvent(pipe.address, event.error))
+        // The transport closes in the background (flushing any ERROR); the peer is gone now.
+        this.#connectionClosed(pipe, conn)
+        return
+      default:
+        return // ping / pong: the engine answered already
+    }
+  }
+
+  #handshakeDone(pipe: Pipe, conn: StreamConnection, peer: PeerInfo): void {
+    this.#pendingHandshakes--
+    pipe.onHandshake(peer)
+    this.#emit({ type: "handshake", address: pipe.address, peer })
+    if (this.#closed) {
+      // Lingering: deliver what is queued, nothing else.
+      pipe.pump()
+      this.#checkLinger()
+      return
+    }
+    if (!pipe.attached && !this.#attach(pipe)) {
+      conn.close()
+      return
+    }
+    this.xready(pipe)
+    pipe.pump()
+    this.wakeSender()
+  }
+
+  #attach(pipe: Pipe): boolean {
+    if (!this.xattach(pipe)) return false
+    pipe.attached = true
+    this.wakeSender()
+    return true
+  }
+
+  #connectionClosed(pipe: Pipe, conn: StreamConnection): void {
+    if (pipe.conn !== conn) return
+    if (pipe.handshaking) this.#pendingHandshakes--
+    pipe.detachConnection()
+    if (!this.#closed) this.#emit({ type: "disconnect", address: pipe.address })
+    const dialer = pipe.dialer
+    if (dialer === undefined || pipe.terminated) {
+      this.#terminatePipe(pipe, false)
+    } else {
+      // Connect side: keep the pipe (and, for load-balancing types, its queued messages)
+      // and reconnect. Other types rejoin their strategies at the next handshake.
+      if (pipe.attached && !(this.earlyAttach && !this.#options.immediate)) {
+        pipe.attached = false
+        this.xdetach(pipe)
+        pipe.discardOutput()
+      }
+      if (this.#closed && pipe.queuedOutput === 0) {
+        dialer.stop()
+        this.#pipes.delete(pipe)
+      } else {
+        dialer.connectionLost()
+      }
+    }
+    if (this.#closed) this.#checkLinger()
+  }
+
+  /** Remove a pipe for good; `closeConnection`: also close its connection (gracefully). */
+  #terminatePipe(pipe: Pipe, closeConnection: boolean): void {
+    if (pipe.terminated && !this.#pipes.has(pipe)) return
+    pipe.terminated = true
+    if (pipe.attached) {
+      pipe.attached = false
+      this.xdetach(pipe)
+    }
+    pipe.discardOutput()
+    if (closeConnection && pipe.conn !== undefined) {
+      const conn = pipe.conn
+      if (pipe.handshaking) this.#pendingHandshakes--
+      pipe.detachConnection()
+      conn.close()
+    }
+    if (pipe.listenerKey !== undefined) this.#listeners.get(pipe.listenerKey)?.pipes.delete(pipe)
+    this.#pipes.delete(pipe)
+    // Messages already received stay readable (libzmq reads a terminated pipe to its end).
+  }
+
+  #dialerEvent(address: string, event: DialerEvent): void {
+    if (this.#closed) return
+    switch (event.type) {
+      case "connect:delay":
+        this.#emit({ type: "connect:delay", address })
+        return
+      case "connect:retry":
+        this.#emit({ type: "connect:retry", address, interval: event.interval })
+        return
+      case "close":
+        this.#emit({ type: "close", address })
+        return
+    }
+  }
+
+  #connectionOptions(peerAddress: string): ConnectionOptions {
+    const o = this.#options
+    const heartbeatTimeout = o.heartbeatTimeout < 0 ? o.heartbeatInterval : o.heartbeatTimeout
+    const authenticate = o.authenticate ?? this.#context.zapHandler
+    return {
+      socketType: this.#type,
+      ...(o.routingId !== null ? { routingId: o.routingId } : {}),
+      security: this.#securityOptions(),
+      ...(o.zapDomain !== null ? { zapDomain: o.zapDomain } : {}),
+      ...(authenticate !== undefined ? { authenticate } : {}),
+      zapEnforceDomain: o.zapEnforceDomain,
+      peerAddress,
+      limits: { maxMessageSize: o.maxMessageSize < 0 ? Number.MAX_SAFE_INTEGER : o.maxMessageSize },
+      handshakeInterval: o.handshakeInterval,
+      heartbeatInterval: o.heartbeatInterval,
+      heartbeatTimeout,
+      heartbeatTimeToLive: o.heartbeatTimeToLive,
+    }
+  }
+
+  /** Mechanism chosen like libzmq: CURVE server/client, PLAIN server/client, else NULL. */
+  #mechanismName(): SecurityOptions["mechanism"] {
+    const o = this.#options
+    if (o.curveServer || o.curveServerKey !== null) return Mechanism.CURVE
+    if (o.plainServer || o.plainUsername !== null || o.plainPassword !== null) return Mechanism.PLAIN
+    return Mechanism.NULL
+  }
+
+  #securityOptions(): SecurityOptions {
+    const o = this.#options
+    const mechanism = this.#mechanismName()
+    if (mechanism === Mechanism.CURVE) {
+      const secretKey = o.curveSecretKey
+      if (secretKey === null) {
+        throw argumentError(
+          "type",
+          `curveSecretKey: expected a key (40-character Z85 or 32 octets) for a CURVE ${o.curveServer ? "server" : "client"}, got null`,
+        )
+      }
+      const publicKey = o.curvePublicKey ?? publicFromSecret(secretKey)
+      if (o.curveServer) return { mechanism, asServer: true, curveSecretKey: secretKey, curvePublicKey: publicKey }
+      return {
+        mechanism,
+        asServer: false,
+        curveSecretKey: secretKey,
+        curvePublicKey: publicKey,
+        curveServerKey: o.curveServerKey as Uint8Array,
+      }
+    }
+    if (mechanism === Mechanism.PLAIN) {
+      if (o.plainServer) return { mechanism, asServer: true }
+      return { mechanism, asServer: false, plainUsername: o.plainUsername ?? "", plainPassword: o.plainPassword ?? "" }
+    }
+    return { mechanism, asServer: false }
+  }
+
+  // ---- sending ---------------------------------------------------------------------------
+
+  /**
+   * Send a message (one frame or an array of frames). Resolves once it is queued; waits while
+   * the high-water mark is reached (or no peer is there, for the types that wait).
+   */
+  protected sendMessage(message: MessageLike | MessageLike[], options?: OperationOptions): Promise<void> {
+    if (this.#closed) return Promise.reject(socketError("EBADF"))
+    if (this.#sendWaiter !== undefined) {
+      return Promise.reject(
+        socketError("EBUSY", "Socket is busy writing; only one send operation may be in progress at any time"),
+      )
+    }
+    const frames = toFrames(message)
+    const signal = options?.signal
+    if (signal?.aborted) return Promise.reject(signal.reason)
+    let sent: boolean
+    try {
+      sent = this.xsend(frames)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    if (sent) {
+      if (++this.#syncOperations < MAX_SYNC_OPERATIONS) return RESOLVED
+      this.#syncOperations = 0
+      return new Promise<void>((resolve) => setImmediate(resolve))
+    }
+    if (this.#options.sendTimeout === 0) return Promise.reject(socketError("EAGAIN"))
+    return new Promise<void>((resolve, reject) => {
+      const waiter: SendWaiter = { frames, resolve, reject, timer: undefined, signal, onAbort: undefined }
+      const timeout = this.#options.sendTimeout
+      if (timeout > 0) {
+        waiter.timer = setTimeout(() => this.#finishSend(waiter, socketError("EAGAIN")), timeout)
+      }
+      if (signal !== undefined) {
+        waiter.onAbort = () => this.#finishSend(waiter, signal.reason)
+        signal.addEventListener("abort", waiter.onAbort, { once: true })
+      }
+      this.#sendWaiter = waiter
+      this.#updateKeepAlive()
+    })
+  }
+
+  #finishSend(waiter: SendWaiter, error?: unknown): void {
+    if (this.#sendWaiter !== waiter) return
+    this.#sendWaiter = undefined
+    if (waiter.timer !== undefined) clearTimeout(waiter.timer)
+    if (waiter.onAbort !== undefined) waiter.signal?.removeEventListener("abort", waiter.onAbort)
+    this.#updateKeepAlive()
+    if (error === undefined) waiter.resolve()
+    else waiter.reject(error)
+  }
+
+  /** Room may have appeared: retry a waiting send() (from a microtask, never re-entrantly). */
+  protected wakeSender(): void {
+    if (this.#sendWaiter === undefined || this.#wakeSendScheduled) return
+    this.#wakeSendScheduled = true
+    queueMicrotask(() => {
+      this.#wakeSendScheduled = false
+      const waiter = this.#sendWaiter
+      if (waiter === undefined || this.#closed) return
+      let sent: boolean
+      try {
+        sent = this.xsend(waiter.frames)
+      } catch (err) {
+        this.#finishSend(waiter, err)
+        return
+      }
+      if (sent) this.#finishSend(waiter)
+    })
+  }
+
+  // ---- receiving -------------------------------------------------------------------------
+
+  /** Take the next message; waits when there is none. */
+  protected receiveMessage(options?: OperationOptions): Promise<Buffer[]> {
+    return this.#receive(false, options) as Promise<Buffer[]>
+  }
+
+  /**
+   * Like receive(), with the peer the message came from: its mechanism, User-Id, Socket-Type,
+   * routing id, address, CURVE public key and every connection property (Ironhouse extension).
+   */
+  protected receiveMessageWithPeer(options?: OperationOptions): Promise<MessageWithPeer> {
+    return this.#receive(true, options) as Promise<MessageWithPeer>
+  }
+
+  #receive(withPeer: boolean, options: OperationOptions | undefined): Promise<Buffer[] | MessageWithPeer> {
+    if (this.#closed) return Promise.reject(socketError("EBADF"))
+    if (this.#receiveWaiter !== undefined) {
+      return Promise.reject(
+        socketError("EBUSY", "Socket is busy reading; only one receive operation may be in progress at any time"),
+      )
+    }
+    const signal = options?.signal
+    if (signal?.aborted) return Promise.reject(signal.reason)
+    let frames: Uint8Array[] | undefined
+    try {
+      frames = this.xrecv()
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    if (frames !== undefined) return Promise.resolve(this.#deliver(frames, withPeer))
+    if (this.#options.receiveTimeout === 0) return Promise.reject(socketError("EAGAIN"))
+    return new Promise<Buffer[] | MessageWithPeer>((resolve, reject) => {
+      const waiter: ReceiveWaiter = { withPeer, resolve, reject, timer: undefined, signal, onAbort: undefined }
+      const timeout = this.#options.receiveTimeout
+      if (timeout > 0) {
+        waiter.timer = setTimeout(() => this.#finishReceive(waiter, undefined, socketError("EAGAIN")), timeout)
+      }
+      if (signal !== undefined) {
+        waiter.onAbort = () => this.#finishReceive(waiter, undefined, signal.reason)
+        signal.addEventListener("abort", waiter.onAbort, { once: true })
+      }
+      this.#receiveWaiter = waiter
+      this.#updateKeepAlive()
+    })
+  }
+
+  #deliver(frames: Uint8Array[], withPeer: boolean): Buffer[] | MessageWithPeer {
+    const message = asBuffers(frames)
+    const peer = this.receivedFrom?.peer
+    if (this.#peers !== undefined && peer !== undefined) this.#peers.set(message, peer)
+    return withPeer ? { message, peer: peer as PeerInfo } : message
+  }
+
+  #finishReceive(waiter: ReceiveWaiter, value: Buffer[] | MessageWithPeer | undefined, error?: unknown): void {
+    if (this.#receiveWaiter !== waiter) return
+    this.#receiveWaiter = undefined
+    if (waiter.timer !== undefined) clearTimeout(waiter.timer)
+    if (waiter.onAbort !== undefined) waiter.signal?.removeEventListener("abort", waiter.onAbort)
+    this.#updateKeepAlive()
+    if (error !== undefined) waiter.reject(error)
+    else waiter.resolve(value as Buffer[] | MessageWithPeer)
+  }
+
+  /** A message may be available: hand it to a waiting receive(). */
+  protected wakeReceiver(): void {
+    const waiter = this.#receiveWaiter
+    if (waiter === undefined) return
+    let frames: Uint8Array[] | undefined
+    try {
+      frames = this.xrecv()
+    } catch (err) {
+      this.#finishReceive(waiter, undefined, err)
+      return
+    }
+    if (frames !== undefined) this.#finishReceive(waiter, this.#deliver(frames, waiter.withPeer))
+  }
+
+  /**
+   * The peer a message returned by receive() came from, when the `trackPeers` option is on
+   * (Ironhouse extension). Keyed by the array receive() returned; costs one WeakMap entry per
+   * message, hence opt-in. receiveWithPeer() needs no option.
+   */
+  peerOf(message: Buffer[]): PeerInfo | undefined {
+    return this.#peers?.get(message)
+  }
+
+  /** Async iteration over received messages, ending when the socket closes (like `zeromq`). */
+  protected iterate(): AsyncIterator<Buffer[], undefined> {
+    const done: IteratorResult<Buffer[], undefined> = { done: true, value: undefined }
+    const endOnClose = (err: unknown): IteratorResult<Buffer[], undefined> => {
+      if (this.#closed && err instanceof SocketError && err.code === "EAGAIN") return done
+      throw err
+    }
+    return {
+      next: (): Promise<IteratorResult<Buffer[], undefined>> => {
+        if (this.#closed) return Promise.resolve(done)
+        // Fast path: a message is waiting; no intermediate promise.
+        if (this.#receiveWaiter === undefined) {
+          let frames: Uint8Array[] | undefined
+          try {
+            frames = this.xrecv()
+          } catch (err) {
+            return Promise.reject(err)
+          }
+          if (frames !== undefined) return Promise.resolve({ done: false, value: this.#deliver(frames, false) as Buffer[] })
+        }
+        return this.receiveMessage().then((value) => ({ done: false, value }), endOnClose)
+      },
+      return: (): Promise<IteratorResult<Buffer[], undefined>> => Promise.resolve(done),
+    }
+  }
+
+  // ---- flushing & process lifetime -------------------------------------------------------
+
+  /**
+   * Flush policy: the first message after a quiet spell is flushed from a microtask (low
+   * latency for request-reply); messages that follow in the same event-loop turn are flushed
+   * together from setImmediate (one write for many messages under load).
+   */
+  #scheduleFlush(pipe: Pipe): void {
+    pipe.dirty = true
+    this.#dirty.push(pipe)
+    if (this.#flushScheduled) return
+    this.#flushScheduled = true
+    if (this.#inBurst) return // #endBurst will flush
+    this.#inBurst = true
+    queueMicrotask(this.#flushAll)
+    setImmediate(this.#endBurst)
+  }
+
+  readonly #flushAll = (): void => {
+    this.#flushScheduled = false
+    const dirty = this.#dirty
+    if (dirty.length === 0) return
+    this.#dirty = []
+    for (const pipe of dirty) {
+      pipe.dirty = false
+      pipe.flush()
+    }
+  }
+
+  readonly #endBurst = (): void => {
+    this.#inBurst = false
+    this.#flushAll()
+  }
+
+  #updateKeepAlive(): void {
+    const wanted =
+      this.#sendWaiter !== undefined ||
+      this.#receiveWaiter !== undefined ||
+      this.#observerWaiting ||
+      (this.#pipesWithQueuedOutput > 0 && this.#options.linger !== 0) ||
+      (this.#closed && this.#lingerTimer !== undefined) ||
+      (this.#closed && this.#resolveClosed !== undefined)
+    if (wanted === this.#keptAlive) return
+    this.#keptAlive = wanted
+    if (wanted) this.#keepAlive.ref()
+    else this.#keepAlive.unref()
+  }
+
+  // ---- closing ---------------------------------------------------------------------------
+
+  /**
+   * Close the socket. A waiting send()/receive() rejects with EAGAIN; later calls reject
+   * with EBADF. Messages still queued are delivered for up to `linger` ms (-1: until done,
+   * 0: discarded), on connections that exist or that connect meanwhile.
+   */
+  close(): void {
+    if (this.#closed) return
+    this.#closed = true
+    const sw = this.#sendWaiter
+    if (sw !== undefined) this.#finishSend(sw, socketError("EAGAIN"))
+    const rw = this.#receiveWaiter
+    if (rw !== undefined) this.#finishReceive(rw, undefined, socketError("EAGAIN"))
+    for (const [key, entry] of this.#listeners) {
+      this.#pendingListenerCloses++
+      void (entry.listener?.close() ?? Promise.resolve()).then(() => {
+        this.#pendingListenerCloses--
+        this.#checkFullyClosed()
+      })
+      this.#emit({ type: "close", address: key })
+    }
+    this.#listeners.clear()
+    this.#flushAll()
+    const linger = this.#options.linger
+    for (const pipe of [...this.#pipes]) {
+      if (linger !== 0 && pipe.queuedOutput > 0) continue // lingers: see #checkLinger
+      pipe.dialer?.stop()
+      this.#terminatePipe(pipe, false)
+      const conn = pipe.conn
+      if (conn !== undefined) {
+        pipe.detachConnection()
+        if (linger === 0) conn.destroy()
+        else conn.close()
+      }
+    }
+    if (linger > 0 && this.#pipes.size > 0) {
+      this.#lingerTimer = setTimeout(() => this.#endLinger(), linger)
+    }
+    this.#updateKeepAlive()
+    this.#emit({ type: "end" })
+    this.#observer?.close()
+    this.#checkLinger()
+  }
+
+  /** Closed and lingering: release pipes whose queue is empty. */
+  #checkLinger(): void {
+    if (!this.#closed) return
+    for (const pipe of [...this.#pipes]) {
+      if (pipe.queuedOutput > 0) continue
+      pipe.dialer?.stop()
+      const conn = pipe.conn
+      this.#terminatePipe(pipe, false)
+      if (conn !== undefined) {
+        pipe.detachConnection()
+        conn.close()
+      }
+    }
+    if (this.#pipes.size === 0 && this.#lingerTimer !== undefined) {
+      clearTimeout(this.#lingerTimer)
+      this.#lingerTimer = undefined
+    }
+    this.#updateKeepAlive()
+    this.#checkFullyClosed()
+  }
+
+  #endLinger(): void {
+    this.#lingerTimer = undefined
+    for (const pipe of [...this.#pipes]) {
+      pipe.dialer?.stop()
+      const conn = pipe.conn
+      this.#terminatePipe(pipe, false)
+      if (conn !== undefined) {
+        pipe.detachConnection()
+        conn.destroy()
+      }
+    }
+    this.#updateKeepAlive()
+    this.#checkFullyClosed()
+  }
+
+  #checkFullyClosed(): void {
+    if (!this.#closed || this.#pipes.size > 0 || this.#pendingListenerCloses > 0) return
+    clearInterval(this.#keepAlive)
+    const resolve = this.#resolveClosed
+    this.#resolveClosed = undefined
+    resolve?.()
+  }
+
+  /** `await using sock = new Dealer()`: closes and waits for whenClosed. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close()
+    await this.whenClosed
+  }
+
+  // ---- inspection ------------------------------------------------------------------------
+
+  /** util.inspect() output: state and options, with secrets redacted. */
+  [INSPECT](depth: number, opts: object): string {
+    const options: Record<string, unknown> = {}
+    for (const name of this.#allowed) {
+      const value = this.#options[name as OptionName]
+      options[name] = isSecretOption(name) && value !== null ? "[redacted]" : presentOption(name as OptionName, value)
+    }
+    const state = {
+      closed: this.#closed,
+      lastEndpoint: this.#lastEndpoint,
+      bound: [...this.#listeners.keys()],
+      connected: this.#dialers.map((d) => d.address),
+      peers: [...this.#pipes].filter((p) => p.ready).length,
+      securityMechanism: this.securityMechanism,
+      options,
+    }
+    return `${this.constructor.name} ${inspect(state, { ...opts, depth: depth < 0 ? 0 : depth })}`
+  }
+}
+
+/** Node's bind failure → SocketError with the errno name `zeromq` would give. */
+function bindError(err: unknown, address: string): SocketError {
+  const code = (err as { code?: unknown })?.code
+  const known: SocketErrorCode[] = ["EADDRINUSE", "EADDRNOTAVAIL", "EACCES", "EINVAL"]
+  if (typeof code === "string" && (known as string[]).includes(code)) {
+    return socketError(code as SocketErrorCode, undefined, address)
+  }
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN") return socketError("EINVAL", `cannot resolve the host of ${address}`, address)
+  if (code === "ENOENT") return socketError("ENOENT", `no such directory for ${address}`, address)
+  return socketError("EINVAL", err instanceof Error ? err.message : String(err), address)
+}
+
+/** Map an engine handshake failure to the `zeromq` monitor event. */
+function handshakeErrorEvent(address: string, error: ProtocolError): SocketEvent {
+  if (error instanceof AuthError) return { type: "handshake:error:auth", address, error }
+  switch (error.code) {
+    case ErrorCode.HANDSHAKE_TIMEOUT:
+    case ErrorCode.BAD_GREETING:
+      return { type: "handshake:error:other", address, error }
+    default:
+      return { type: "handshake:error:protocol", address, error }
+  }
+}

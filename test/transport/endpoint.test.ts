@@ -1,0 +1,59 @@
+import { describe, it } from "node:test"
+import assert from "node:assert/strict"
+import { formatTcpEndpoint, parseEndpoint } from "../../src/transport/endpoint.js"
+
+function rejects(text: unknown, usage: "bind" | "connect", kind: typeof TypeError | typeof RangeError, code: string, pattern: RegExp): void {
+  assert.throws(
+    () => parseEndpoint(text, usage),
+    (err: unknown) => {
+      assert.ok(err instanceof kind, `expected ${kind.name}, got ${String(err)}`)
+      assert.equal((err as { code?: string }).code, code)
+      assert.match((err as Error).message, pattern)
+      return true
+    },
+  )
+}
+
+describe("parseEndpoint", () => {
+  it("parses tcp endpoints: IPv4, bracketed IPv6, names, wildcard host and ephemeral ports", () => {
+    assert.deepEqual(parseEndpoint("tcp://127.0.0.1:5555", "connect"), { transport: "tcp", host: "127.0.0.1", port: 5555 })
+    assert.deepEqual(parseEndpoint("tcp://[::1]:5555", "connect"), { transport: "tcp", host: "::1", port: 5555 })
+    assert.deepEqual(parseEndpoint("tcp://localhost:80", "connect"), { transport: "tcp", host: "localhost", port: 80 })
+    assert.deepEqual(parseEndpoint("tcp://*:5555", "bind"), { transport: "tcp", host: "", port: 5555 })
+    assert.deepEqual(parseEndpoint("tcp://127.0.0.1:*", "bind"), { transport: "tcp", host: "127.0.0.1", port: 0 })
+    assert.deepEqual(parseEndpoint("tcp://127.0.0.1:0", "bind"), { transport: "tcp", host: "127.0.0.1", port: 0 })
+  })
+
+  it("parses ipc endpoints: absolute and relative paths, and the bind wildcard", () => {
+    assert.deepEqual(parseEndpoint("ipc:///tmp/x.sock", "bind"), { transport: "ipc", path: "/tmp/x.sock" })
+    assert.deepEqual(parseEndpoint("ipc://rel.sock", "connect"), { transport: "ipc", path: "rel.sock" })
+    assert.deepEqual(parseEndpoint("ipc://*", "bind"), { transport: "ipc", path: "" })
+  })
+
+  it("refuses malformed endpoints with a RangeError coded EINVAL that says what is wrong", () => {
+    rejects("tcp://127.0.0.1", "connect", RangeError, "EINVAL", /no port/)
+    rejects("tcp://127.0.0.1:65536", "bind", RangeError, "EINVAL", /port 0-65535/)
+    rejects("tcp://127.0.0.1:abc", "bind", RangeError, "EINVAL", /port 0-65535.*"abc"/)
+    rejects("tcp://:5555", "connect", RangeError, "EINVAL", /expected a host/)
+    rejects("tcp://[::1:5555", "connect", RangeError, "EINVAL", /"\]"/)
+    rejects("tcp://127.0.0.1:0", "connect", RangeError, "EINVAL", /port 1-65535 to connect/)
+    rejects("tcp://*:5555", "connect", RangeError, "EINVAL", /host to connect/)
+    rejects("tcp://a;b:1", "connect", RangeError, "EINVAL", /source addresses/)
+    rejects("127.0.0.1:5555", "connect", RangeError, "EINVAL", /expected an endpoint like/)
+    rejects("ipc://", "bind", RangeError, "EINVAL", /path after/)
+    rejects("ipc://*", "connect", RangeError, "EINVAL", /path to connect/)
+    rejects("ipc://@name", "bind", RangeError, "EINVAL", /abstract ipc endpoints .* not supported/)
+    rejects(`ipc:///${"x".repeat(200)}`, "bind", RangeError, "EINVAL", /at most 107 octets, got 201/)
+  })
+
+  it("refuses a transport we do not implement with EPROTONOSUPPORT, and a non-string with a TypeError", () => {
+    rejects("inproc://x", "bind", RangeError, "EPROTONOSUPPORT", /tcp:\/\/ and ipc:\/\/ only/)
+    rejects("udp://1.2.3.4:5", "connect", RangeError, "EPROTONOSUPPORT", /got "udp"/)
+    rejects(5555, "connect", TypeError, "EINVAL", /got number/)
+  })
+
+  it("formats IPv6 hosts in brackets", () => {
+    assert.equal(formatTcpEndpoint("::1", 5), "tcp://[::1]:5")
+    assert.equal(formatTcpEndpoint("10.0.0.1", 5), "tcp://10.0.0.1:5")
+  })
+})
