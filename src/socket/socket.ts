@@ -578,6 +578,17 @@ export abstract class Socket {
     return Mechanism.NULL
   }
 
+  /** The public half of the CURVE secret key, derived once per key (not once per connection). */
+  #derivedPublicKey: { secretKey: Uint8Array; publicKey: Uint8Array } | undefined
+
+  #derivePublicKey(secretKey: Uint8Array): Uint8Array {
+    const cached = this.#derivedPublicKey
+    if (cached !== undefined && cached.secretKey === secretKey) return cached.publicKey
+    const publicKey = publicFromSecret(secretKey)
+    this.#derivedPublicKey = { secretKey, publicKey }
+    return publicKey
+  }
+
   #securityOptions(): SecurityOptions {
     const o = this.#options
     const mechanism = this.#mechanismName()
@@ -589,7 +600,7 @@ export abstract class Socket {
           `curveSecretKey: expected a key (40-character Z85 or 32 octets) for a CURVE ${o.curveServer ? "server" : "client"}, got null`,
         )
       }
-      const publicKey = o.curvePublicKey ?? publicFromSecret(secretKey)
+      const publicKey = o.curvePublicKey ?? this.#derivePublicKey(secretKey)
       if (o.curveServer) return { mechanism, asServer: true, curveSecretKey: secretKey, curvePublicKey: publicKey }
       return {
         mechanism,

@@ -86,6 +86,9 @@ export function encodeFrame(frame: Frame): Uint8Array {
  * the same scratch buffer, and a fresh one is allocated when the tail is too small (a slab, like
  * Node's Buffer pool). Each returned chunk is a view covering only its own frames.
  */
+/** The first scratch buffer of a connection (enough for a greeting and a handshake). */
+const MIN_SCRATCH_SIZE = 1024
+
 export class FrameEncoder {
   #scratch: Uint8Array = new Uint8Array(0)
   /** Start of the frames not yet cut into a chunk. */
@@ -136,9 +139,15 @@ export class FrameEncoder {
     }
   }
 
+  /**
+   * A fresh scratch buffer, sized to the traffic: it starts at MIN_SCRATCH_SIZE and doubles
+   * with each new buffer of one busy flush period, up to SCRATCH_SIZE. An idle connection thus
+   * keeps about 1 KiB (its handshake), not 64 KiB; a busy one quickly gets full-size buffers.
+   */
   #newScratch(atLeast: number): void {
     this.#cut()
-    this.#scratch = new Uint8Array(Math.max(SCRATCH_SIZE, atLeast))
+    const grown = this.#scratch.length === 0 ? MIN_SCRATCH_SIZE : Math.min(SCRATCH_SIZE, this.#scratch.length * 2)
+    this.#scratch = new Uint8Array(Math.max(grown, atLeast))
     this.#start = 0
     this.#used = 0
   }
