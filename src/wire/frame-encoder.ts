@@ -145,10 +145,15 @@ export class FrameEncoder {
    * keeps about 1 KiB (its handshake), not 64 KiB; a busy one quickly gets full-size buffers.
    */
   #newScratch(atLeast: number): void {
-    this.#cut()
+    // While the buffer is still growing, the run not yet cut into a chunk (never handed out) is
+    // moved into the new buffer, so a burst stays one chunk; at full size it is cut instead.
+    if (this.#scratch.length >= SCRATCH_SIZE) this.#cut()
+    const run = this.#scratch.subarray(this.#start, this.#used)
     const grown = this.#scratch.length === 0 ? MIN_SCRATCH_SIZE : Math.min(SCRATCH_SIZE, this.#scratch.length * 2)
-    this.#scratch = new Uint8Array(Math.max(grown, atLeast))
+    const fresh = new Uint8Array(Math.max(grown, run.length + atLeast))
+    fresh.set(run, 0)
+    this.#scratch = fresh
     this.#start = 0
-    this.#used = 0
+    this.#used = run.length
   }
 }
