@@ -167,6 +167,23 @@ export class Connection {
     const asServerBit = opts.security.mechanism !== Mechanism.NULL && opts.security.asServer
     this.#pendingRaw.push(encodeGreeting(opts.security.mechanism, asServerBit))
     opts.trace?.("out", `greeting ZMTP 3.1 ${opts.security.mechanism} as-server=${asServerBit ? 1 : 0}`)
+    // Pipelining: a CURVE client's HELLO and a non-authenticating NULL peer's READY do not
+    // depend on the peer's greeting, so they leave with ours and save one round trip. A wrong
+    // peer learns nothing from them (HELLO holds a fresh short-term key and a box of zeros,
+    // READY our public metadata). A PLAIN HELLO carries the password, so PLAIN waits until the
+    // peer's greeting shows it speaks ZMTP 3 with PLAIN.
+    if (this.#pipelines()) this.#startMechanism()
+  }
+
+  #pipelines(): boolean {
+    const sec = this.#opts.security
+    if (sec.mechanism === Mechanism.CURVE) return !sec.asServer
+    return sec.mechanism === Mechanism.NULL && !this.#authenticates()
+  }
+
+  /** Whether our mechanism asks the authenticate hook (NULL: only with a ZAP domain). */
+  #authenticates(): boolean {
+    return this.#opts.security.mechanism !== Mechanism.NULL || (this.#opts.zapDomain ?? "") !== ""
   }
 
   /** The peer, once the handshake completed. */
@@ -236,6 +253,11 @@ export class Connection {
     // greeting. Two clients or two servers fail in the handshake instead (UNEXPECTED_COMMAND).
     this.#peerGreeting = greeting
     this.#state = State.HANDSHAKE
+    if (this.#mechanism === undefined) this.#startMechanism()
+  }
+
+  #startMechanism(): void {
+    const sec = this.#opts.security
     const metadata: Metadata = new Map()
     metadata.set(Property.SOCKET_TYPE, utf8(this.#opts.socketType))
     if (this.#opts.routingId !== undefined) metadata.set(Property.IDENTITY, this.#opts.routingId)
@@ -243,7 +265,7 @@ export class Connection {
     const mechanismOptions = {
       metadata,
       peerAddress: this.#opts.peerAddress ?? "",
-      authenticate: sec.mechanism !== Mechanism.NULL || (this.#opts.zapDomain ?? "") !== "",
+      authenticate: this.#authenticates(),
       env: { randomBytes: this.#randomBytes, now: this.#now },
       ...(this.#opts.zapDomain !== undefined ? { zapDomain: this.#opts.zapDomain } : {}),
     }
