@@ -216,6 +216,14 @@ export class Connection {
         if (chunk.length === 0) return
       }
       this.#decoder.push(chunk)
+      // While the authenticate hook is pending, nothing is parsed and a legitimate peer sends
+      // nothing (it waits for our WELCOME/READY): bound what a hostile one can make us hold.
+      if (this.#state === State.WAITING_FOR_AUTH && this.#decoder.buffered > this.#limits.maxHandshakeCommandSize) {
+        throw protocolError(
+          ErrorCode.MESSAGE_TOO_LARGE,
+          `peer sent more than ${this.#limits.maxHandshakeCommandSize} octets while its authentication was pending`,
+        )
+      }
       this.#processFrames()
     } catch (err) {
       this.#fail(err)

@@ -128,6 +128,18 @@ describe("Connection handshake in memory", () => {
     assert.throws(() => client.send([enc("x")]))
   })
 
+  it("bytes piling up while the hook is pending are bounded by the handshake limit", async () => {
+    const { client, server } = pair("PLAIN", {
+      server: { authenticate: () => new Promise<AuthReply>(() => {}), limits: { maxHandshakeCommandSize: 1024 } },
+    })
+    await pump(client, server)
+    server.receiveData(new Uint8Array(512))
+    assert.equal(only(server.takeEvents(), "error").length, 0)
+    server.receiveData(new Uint8Array(1024))
+    assert.equal(only(server.takeEvents(), "error")[0]?.error.code, "ERR_ZMTP_MESSAGE_TOO_LARGE")
+    assert.ok(server.closed)
+  })
+
   it("a throwing or rejecting hook counts as status 500", async () => {
     for (const authenticate of [
       () => {
