@@ -49,7 +49,7 @@ async function ironhouseClientLibzmqServer(): Promise<void> {
   const server = zmq.curveKeyPair()
   const client = curveKeyPair()
   console.log(`   server public key ${server.publicKey}`)
-  console.log(`   client public key ${client.publicKey}   (secret halves never printed)`)
+  console.log(`   client public key ${client.publicKey}   (the private halves are never printed)`)
   const zsock = new zmq.Pair({ curveServer: true, curveSecretKey: server.secretKey })
   await zsock.bind("tcp://127.0.0.1:*")
   const port = Number(/:(\d+)$/.exec(zsock.lastEndpoint ?? "")?.[1])

@@ -62,7 +62,7 @@ const v6 = { ipv6: true, zapDomain: "strawhouse" }
 await attempt("client from 127.0.0.1", v6, { ipv6: true })
 await attempt("client from ::1", v6, { ipv6: true }, (port) => `tcp://[::1]:${port}`)
 
-console.log("3. Woodhouse: PLAIN user name and password")
+console.log("3. Woodhouse: PLAIN user name and passphrase")
 await auth.configurePlain({ domain: "woodhouse", passwords: { admin: "s3cret" } })
 const plain = { plainServer: true, zapDomain: "woodhouse" }
 await attempt("admin / right password", plain, { plainUsername: "admin", plainPassword: "s3cret" })

@@ -7,7 +7,7 @@
  * - Grasslands: NULL, no rules: everyone passes.
  * - Strawhouse: `allow()` / `deny()` addresses and CIDR ranges (address-filter.ts).
  * - Woodhouse: `configurePlain({ passwords })` or `configurePlain({ passwordFile })`.
- * - Stonehouse: `configureCurve({ allowAny: true })`: any client key, still encrypted.
+ * - Stonehouse: `configureCurve({ allowAny: true })` accepts every client key, still encrypted.
  * - Ironhouse: `configureCurve({ certificates: dir | store })`, or a `check` callback.
  *
  * Decisions follow CZMQ's zauth:

@@ -61,7 +61,7 @@ for (const backend of backendNames) {
       }
     })
 
-    it("property: any frames, in order, round-trip", () => {
+    it("property: arbitrary frames, in order, round-trip", () => {
       fc.assert(
         fc.property(
           fc.array(fc.record({ more: fc.boolean(), command: fc.boolean(), body: fc.uint8Array({ maxLength: 300 }) }), { maxLength: 8 }),

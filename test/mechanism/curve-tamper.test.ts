@@ -74,7 +74,7 @@ function expectedCode(original: Uint8Array, tampered: Uint8Array, at: number): s
       // flipped is the same point: HELLO opens and WELCOME is sent, but the vouch in INITIATE
       // names the real C', which differs from the one HELLO carried.
       if (d === 105 && ((original[at] as number) ^ (tampered[at] as number)) === 0x80) return ErrorCode.KEY_EXCHANGE
-      return ErrorCode.CRYPTOGRAPHIC // C', nonce (first one: any value), box
+      return ErrorCode.CRYPTOGRAPHIC // C', nonce (the first may be anything), box
     case "INITIATE":
       if (d >= 96 && d < 104) {
         const helloNonce = readU64(clean.transcript[0]?.body ?? new Uint8Array(), 112)
