@@ -6,6 +6,7 @@
  */
 import type { Socket } from "node:net"
 import { Connection, type ConnectionEvent, type ConnectionOptions } from "../engine/connection.js"
+import { ErrorCode, protocolError } from "../errors.js"
 
 export interface StreamConnectionHandlers {
   /** Every engine event, in order. After an `error` event the socket is being closed. */
@@ -71,7 +72,7 @@ export class StreamConnection {
     this.flush()
     if (this.engine.hasEvents) {
       for (const event of this.engine.takeEvents()) {
-        this.#handlers.onEvent(event, this)
+        if (!this.#deliver(event)) return
         if (event.type === "error") {
           this.flush()
           this.socket.end()
@@ -82,6 +83,34 @@ export class StreamConnection {
       this.flush()
     }
     this.#armTimer()
+  }
+
+  /**
+   * Hand one event to the owner. Events carry what a peer sent, so a handler that throws on
+   * one (a bug) must cost only this connection, never the process: the connection is dropped,
+   * the owner gets an `error` event for it, and the failure is reported as a process warning.
+   */
+  #deliver(event: ConnectionEvent): boolean {
+    try {
+      this.#handlers.onEvent(event, this)
+      return true
+    } catch (err) {
+      const what = err instanceof Error ? err.message : String(err)
+      process.emitWarning(`Ironhouse dropped a connection: handling its ${event.type} event failed: ${what}`, {
+        code: "IRONHOUSE_EVENT_HANDLER_FAILED",
+      })
+      const handshake = !this.engine.ready
+      this.destroy()
+      if (event.type !== "error") {
+        try {
+          const error = protocolError(ErrorCode.UNSPECIFIED, `internal error handling a ${event.type} event: ${what}`)
+          this.#handlers.onEvent({ type: "error", error, handshake }, this)
+        } catch {
+          // already reported above
+        }
+      }
+      return false
+    }
   }
 
   #armTimer(): void {
