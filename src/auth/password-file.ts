@@ -22,8 +22,8 @@
  */
 import { createHash } from "node:crypto"
 import { EventEmitter } from "node:events"
-import { type FSWatcher, watch as watchDirectory } from "node:fs"
 import { basename, dirname, resolve } from "node:path"
+import { Rescanner } from "../cert/rescanner.js"
 import { isErrnoException, readBoundedFile } from "../cert/file-io.js"
 import { type PasswordCheck, PasswordTable, type PasswordVerifier } from "./password-table.js"
 
@@ -89,11 +89,7 @@ export class PasswordFile extends EventEmitter implements PasswordVerifier {
   readonly path: string
   #table: PasswordTable | undefined
   #hash: string | undefined
-  #queued: Promise<void> | undefined
-  #tail: Promise<void> = Promise.resolve()
-  #closed = false
-  #watcher: FSWatcher | undefined
-  #timer: NodeJS.Timeout | undefined
+  readonly #rescanner = new Rescanner(() => this.#refreshNow())
 
   private constructor(path: string) {
     super()
@@ -117,7 +113,11 @@ export class PasswordFile extends EventEmitter implements PasswordVerifier {
     if (!result.table) throw result.error
     file.#table = result.table
     file.#hash = result.hash
-    if (options.watch === true) file.#startWatching(interval)
+    if (options.watch === true) {
+      // Watch the directory, not the file: an editor or an atomic rename replaces the inode.
+      const name = basename(file.path)
+      file.#rescanner.watch(dirname(file.path), interval, (changed) => changed === null || changed === name)
+    }
     return file
   }
 
@@ -140,23 +140,12 @@ export class PasswordFile extends EventEmitter implements PasswordVerifier {
    * `'invalid'` when the new content cannot be used (checks then answer "unavailable").
    */
   refresh(): Promise<void> {
-    if (this.#queued) return this.#queued
-    const next = this.#tail.then(() => {
-      this.#queued = undefined
-      return this.#refreshNow()
-    })
-    this.#queued = next
-    this.#tail = next.catch(() => undefined)
-    return next
+    return this.#rescanner.run()
   }
 
   /** Stop watching. Checks keep answering from the last good read. */
   close(): void {
-    this.#closed = true
-    if (this.#timer) clearInterval(this.#timer)
-    this.#timer = undefined
-    this.#watcher?.close()
-    this.#watcher = undefined
+    this.#rescanner.close()
   }
 
   toJSON(): { path: string; users: number; available: boolean } {
@@ -164,7 +153,7 @@ export class PasswordFile extends EventEmitter implements PasswordVerifier {
   }
 
   async #refreshNow(): Promise<void> {
-    if (this.#closed) return
+    if (this.#rescanner.closed) return
     const result = await this.#read()
     if (result.hash === this.#hash) return // same content (or the same failure), nothing new
     this.#hash = result.hash
@@ -205,24 +194,5 @@ export class PasswordFile extends EventEmitter implements PasswordVerifier {
     }
   }
 
-  #startWatching(interval: number): void {
-    const rescan = (): void => {
-      if (!this.#closed) this.refresh().catch(() => undefined)
-    }
-    // Watch the directory, not the file: an editor or an atomic rename replaces the inode.
-    const name = basename(this.path)
-    try {
-      this.#watcher = watchDirectory(dirname(this.path), { persistent: false }, (_event, changed) => {
-        if (changed === null || changed === name) rescan()
-      })
-      this.#watcher.on("error", () => {
-        this.#watcher?.close()
-        this.#watcher = undefined
-      })
-    } catch {
-      this.#watcher = undefined
-    }
-    this.#timer = setInterval(rescan, interval)
-    this.#timer.unref()
-  }
+
 }

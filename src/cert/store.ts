@@ -16,13 +16,14 @@
  */
 import { createHash } from "node:crypto"
 import { EventEmitter } from "node:events"
-import { type FSWatcher, promises as fs, watch as watchDirectory } from "node:fs"
+import { promises as fs } from "node:fs"
 import { join, resolve } from "node:path"
 import { toKey } from "../crypto/keys.js"
 import { z85Encode } from "../wire/z85.js"
 import { Certificate } from "./certificate.js"
 import { MAX_CERTIFICATE_FILE_SIZE, parseCertificateText, SECRET_FILE_SUFFIX } from "./certificate-format.js"
 import { isErrnoException, readBoundedFile } from "./file-io.js"
+import { Rescanner } from "./rescanner.js"
 
 export interface CertificateStoreOptions {
   /** Pick up added, removed and replaced files without a restart (default false). */
@@ -71,13 +72,9 @@ export class CertificateStore extends EventEmitter {
   readonly ready: Promise<void>
   #entries = new Map<string, Entry>()
   #byKey = new Map<string, Certificate>()
-  #queued: Promise<void> | undefined
-  #tail: Promise<void> = Promise.resolve()
+  readonly #rescanner = new Rescanner(() => this.#scan())
   #scans = 0
   #directoryFailure: string | undefined
-  #closed = false
-  #watcher: FSWatcher | undefined
-  #timer: NodeJS.Timeout | undefined
 
   /** Starts the first scan at once (see `ready`), and watching when `options.watch`. */
   constructor(directory: string, options: CertificateStoreOptions = {}) {
@@ -92,7 +89,7 @@ export class CertificateStore extends EventEmitter {
     this.directory = resolve(directory)
     this.ready = this.reload()
     this.ready.catch(() => undefined) // reported to whoever awaits `ready`
-    if (options.watch === true) this.#startWatching(interval)
+    if (options.watch === true) this.#rescanner.watch(this.directory, interval)
   }
 
   /** Create a store and wait for its first scan. */
@@ -132,45 +129,18 @@ export class CertificateStore extends EventEmitter {
    * a scan is running gets the next one, so its result reflects the disk after the call.
    */
   reload(): Promise<void> {
-    if (this.#queued) return this.#queued
-    const next = this.#tail.then(() => {
-      this.#queued = undefined
-      return this.#scan()
-    })
-    this.#queued = next
-    this.#tail = next.catch(() => undefined)
-    return next
+    return this.#rescanner.run()
   }
 
   /** Stop watching. Lookups keep answering from the last scan. */
   close(): void {
-    this.#closed = true
-    if (this.#timer) clearInterval(this.#timer)
-    this.#timer = undefined
-    this.#watcher?.close()
-    this.#watcher = undefined
+    this.#rescanner.close()
   }
 
-  #startWatching(interval: number): void {
-    const rescan = (): void => {
-      if (!this.#closed) this.reload().catch(() => undefined)
-    }
-    try {
-      this.#watcher = watchDirectory(this.directory, { persistent: false }, rescan)
-      this.#watcher.on("error", () => {
-        // The periodic rescan keeps going; fs.watch is only a shortcut.
-        this.#watcher?.close()
-        this.#watcher = undefined
-      })
-    } catch {
-      this.#watcher = undefined // e.g. the directory does not exist yet: rely on the timer
-    }
-    this.#timer = setInterval(rescan, interval)
-    this.#timer.unref()
-  }
+
 
   async #scan(): Promise<void> {
-    if (this.#closed && this.#scans > 0) return
+    if (this.#rescanner.closed && this.#scans > 0) return
     const first = this.#scans === 0
     this.#scans++
     let names: string[]
