@@ -32,7 +32,15 @@ import { CURVE_KEY_SIZE, CURVE_NONCE_PREFIX, CURVE_READY_MIN_SIZE, CURVE_WELCOME
 import { decodeMetadata, encodeMetadata } from "../wire/metadata.js"
 import type { CommandFrame, Frame } from "../wire/types.js"
 import { CurveVersion, Hello, Initiate, LONG_NONCE_SIZE, Ready, Vouch, Welcome } from "./curve-layout.js"
-import { CurveMessageCodec, ShortNonceCounter, ShortNonceWindow, nonceWith } from "./curve-message.js"
+import {
+  CurveMessageCodec,
+  ShortNonceCounter,
+  ShortNonceWindow,
+  decodeTraffic,
+  encodeTraffic,
+  nonceWith,
+  wipeSecrets,
+} from "./curve-message.js"
 import { keyArgument } from "./key-argument.js"
 import type { AuthReply, MechanismOptions, MechanismOutput, SecurityMechanism } from "./mechanism.js"
 import { peerRefusalOutputs } from "./refusal.js"
@@ -227,15 +235,11 @@ export class CurveClient implements SecurityMechanism {
   }
 
   encode(frame: Frame): Frame {
-    if (this.#codec === undefined) throw new Error(`CurveClient.encode() in state ${this.#state}, expected READY`)
-    return this.#codec.encode(frame)
+    return encodeTraffic(this.#codec, "client", this.#state, frame)
   }
 
   decode(frame: Frame): Frame {
-    if (this.#codec === undefined) {
-      throw protocolError(ErrorCode.UNEXPECTED_COMMAND, `CURVE client: a message frame in state ${this.#state}`)
-    }
-    return this.#codec.decode(frame)
+    return decodeTraffic(this.#codec, "client", this.#state, frame)
   }
 
   destroy(): void {
@@ -258,9 +262,7 @@ export class CurveClient implements SecurityMechanism {
 
   /** Wipe every secret; the mechanism is unusable afterwards. */
   #fail(): void {
-    for (const secret of [this.#secretKey, this.#transientSecret, this.#helloKey, this.#trafficKey]) {
-      if (secret.length !== 0) wipe(secret)
-    }
+    wipeSecrets([this.#secretKey, this.#transientSecret, this.#helloKey, this.#trafficKey])
     this.#secretKey = EMPTY
     this.#transientSecret = EMPTY
     this.#helloKey = EMPTY

@@ -250,3 +250,25 @@ export class CurveMessageCodec {
     return "CurveMessageCodec {}"
   }
 }
+
+/** "client" or "server": which CURVE mechanism a shared helper below works for (for messages). */
+export type CurveRole = "client" | "server"
+
+/** encode() of a CURVE mechanism: the codec once READY; before that it is an application bug. */
+export function encodeTraffic(codec: CurveMessageCodec | undefined, role: CurveRole, state: string, frame: Frame): Frame {
+  if (codec === undefined) throw new Error(`CURVE ${role}: encode() in state ${state}, expected READY`)
+  return codec.encode(frame)
+}
+
+/** decode() of a CURVE mechanism: a message frame before READY is the peer's protocol error. */
+export function decodeTraffic(codec: CurveMessageCodec | undefined, role: CurveRole, state: string, frame: Frame): Frame {
+  if (codec === undefined) {
+    throw protocolError(ErrorCode.UNEXPECTED_COMMAND, `CURVE ${role}: a message frame in state ${state}`)
+  }
+  return codec.decode(frame)
+}
+
+/** Wipe each secret buffer that is not already empty (mechanisms call this when they fail). */
+export function wipeSecrets(secrets: readonly Uint8Array[]): void {
+  for (const secret of secrets) if (secret.length !== 0) wipe(secret)
+}

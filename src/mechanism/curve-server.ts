@@ -64,7 +64,15 @@ import {
   Vouch,
   Welcome,
 } from "./curve-layout.js"
-import { CurveMessageCodec, ShortNonceCounter, ShortNonceWindow, nonceWith } from "./curve-message.js"
+import {
+  CurveMessageCodec,
+  ShortNonceCounter,
+  ShortNonceWindow,
+  decodeTraffic,
+  encodeTraffic,
+  nonceWith,
+  wipeSecrets,
+} from "./curve-message.js"
 import { keyArgument } from "./key-argument.js"
 import type { AuthReply, MechanismOptions, MechanismOutput, SecurityMechanism } from "./mechanism.js"
 import { checkedReply, refusalOutputs } from "./refusal.js"
@@ -338,15 +346,11 @@ export class CurveServer implements SecurityMechanism {
   }
 
   encode(frame: Frame): Frame {
-    if (this.#codec === undefined) throw new Error(`CurveServer.encode() in state ${this.#state}, expected READY`)
-    return this.#codec.encode(frame)
+    return encodeTraffic(this.#codec, "server", this.#state, frame)
   }
 
   decode(frame: Frame): Frame {
-    if (this.#codec === undefined) {
-      throw protocolError(ErrorCode.UNEXPECTED_COMMAND, `CURVE server: a message frame in state ${this.#state}`)
-    }
-    return this.#codec.decode(frame)
+    return decodeTraffic(this.#codec, "server", this.#state, frame)
   }
 
   destroy(): void {
@@ -369,9 +373,7 @@ export class CurveServer implements SecurityMechanism {
 
   /** Wipe every secret; the mechanism is unusable afterwards. */
   #fail(): void {
-    for (const secret of [this.#secretKey, this.#transientSecret, this.#cookieKey, this.#trafficKey]) {
-      if (secret.length !== 0) wipe(secret)
-    }
+    wipeSecrets([this.#secretKey, this.#transientSecret, this.#cookieKey, this.#trafficKey])
     this.#secretKey = EMPTY
     this.#transientSecret = EMPTY
     this.#cookieKey = EMPTY
