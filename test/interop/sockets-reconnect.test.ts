@@ -13,6 +13,7 @@
  */
 import { describe, it } from "node:test"
 import assert from "node:assert/strict"
+import net from "node:net"
 import * as zmq from "zeromq"
 import { Pull, Push, Subscriber, SocketError } from "../../src/index.js"
 import { until } from "../socket/helpers.js"
@@ -21,14 +22,18 @@ zmq.context.blocky = false
 
 const str = (m: Buffer[]): string[] => m.map((f) => f.toString())
 
-/** A loopback port nobody listens on right now (bound once, then released). */
+/**
+ * A loopback port nobody listens on right now (bound once, then released). Found with node:net,
+ * whose close() has released the port when its callback runs; libzmq's unbind releases it later
+ * on its I/O thread, which made an immediate bind fail now and then with EADDRINUSE.
+ */
 async function freePort(): Promise<number> {
-  const probe = new zmq.Pull({ linger: 0 })
-  await probe.bind("tcp://127.0.0.1:*")
-  const port = Number((probe.lastEndpoint as string).split(":").pop())
-  await probe.unbind(probe.lastEndpoint as string)
-  probe.close()
-  return port
+  const probe = net.createServer()
+  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve))
+  const address = probe.address()
+  if (address === null || typeof address === "string") throw new Error("no port")
+  await new Promise<void>((resolve) => probe.close(() => resolve()))
+  return address.port
 }
 
 describe("reconnecting to libzmq 4.3.5", () => {
