@@ -58,6 +58,19 @@ export interface SocketOptions {
   maxPendingHandshakes?: number
   /** Ironhouse (default false): remember each received message's peer for peerOf(). */
   trackPeers?: boolean
+  // ---- transport (tcp) options ----
+  /** ZMQ_TCP_KEEPALIVE (default -1 = OS default): SO_KEEPALIVE on tcp connections; 0 off, 1 on. */
+  tcpKeepalive?: number
+  /** ZMQ_TCP_KEEPALIVE_IDLE (default -1 = OS default): seconds idle before the first probe (with tcpKeepalive 1). */
+  tcpKeepaliveIdle?: number
+  /** ZMQ_TCP_KEEPALIVE_CNT: only -1 (OS default); Node has no API for TCP_KEEPCNT (RangeError otherwise). */
+  tcpKeepaliveCount?: number
+  /** ZMQ_TCP_KEEPALIVE_INTVL: only -1 (OS default); Node has no API for TCP_KEEPINTVL (RangeError otherwise). */
+  tcpKeepaliveInterval?: number
+  /** ZMQ_TOS: only 0 (OS default); Node has no API for IP_TOS (RangeError otherwise). */
+  typeOfService?: number
+  /** ZMQ_BINDTODEVICE: only null; Node cannot set SO_BINDTODEVICE (use `tcp://eth0:0;host:port`). */
+  interface?: string | null
 }
 
 export interface WritableSocketOptions {
@@ -113,6 +126,12 @@ export interface SocketOptionProperties {
   authenticate: Authenticate | undefined
   maxPendingHandshakes: number
   trackPeers: boolean
+  tcpKeepalive: number
+  tcpKeepaliveIdle: number
+  tcpKeepaliveCount: number
+  tcpKeepaliveInterval: number
+  typeOfService: number
+  interface: string | null
 }
 
 export interface WritableOptionProperties {

@@ -102,6 +102,19 @@ export interface OptionValues {
   verbosity: null | "allSubs" | "allSubsUnsubs"
   /** ZMQ_XPUB_WELCOME_MSG: sent to every new subscriber. */
   welcomeMessage: Uint8Array | null
+  // ---- transport (tcp) options: every socket -------------------------------------------------
+  /** ZMQ_TCP_KEEPALIVE: SO_KEEPALIVE on every tcp connection; -1 OS default, 0 off, 1 on. */
+  tcpKeepalive: number
+  /** ZMQ_TCP_KEEPALIVE_IDLE: TCP_KEEPIDLE in seconds, when tcpKeepalive is 1; -1 (or 0) OS default. */
+  tcpKeepaliveIdle: number
+  /** ZMQ_TCP_KEEPALIVE_CNT: only -1 (the OS default): Node has no API for TCP_KEEPCNT. */
+  tcpKeepaliveCount: number
+  /** ZMQ_TCP_KEEPALIVE_INTVL: only -1 (the OS default): Node has no API for TCP_KEEPINTVL. */
+  tcpKeepaliveInterval: number
+  /** ZMQ_TOS: only 0 (the OS default): Node has no API for IP_TOS / IPV6_TCLASS. */
+  typeOfService: number
+  /** ZMQ_BINDTODEVICE: only null: Node has no API for SO_BINDTODEVICE (use `tcp://eth0:0;host:port`). */
+  interface: string | null
 }
 
 export type OptionName = keyof OptionValues
@@ -145,6 +158,12 @@ export function defaultOptions(): OptionValues {
     noDrop: false,
     verbosity: null,
     welcomeMessage: null,
+    tcpKeepalive: -1,
+    tcpKeepaliveIdle: -1,
+    tcpKeepaliveCount: -1,
+    tcpKeepaliveInterval: -1,
+    typeOfService: 0,
+    interface: null,
   }
 }
 
@@ -156,6 +175,7 @@ type Spec =
   | { kind: "key"; secret: boolean }
   | { kind: "function" }
   | { kind: "choice"; values: readonly unknown[] }
+  | { kind: "unsupported"; only: number | null; why: string }
 
 const int = (min: number, max = INT32_MAX): Spec => ({ kind: "int", min, max })
 const bool: Spec = { kind: "bool" }
@@ -200,6 +220,29 @@ const SPECS: Record<OptionName, Spec> = {
   noDrop: bool,
   verbosity: { kind: "choice", values: [null, "allSubs", "allSubsUnsubs"] },
   welcomeMessage: { kind: "bytes", minOctets: 0, maxOctets: INT32_MAX },
+  // Transport options. -1 / 0 / 1 as libzmq; Linux caps TCP_KEEPIDLE at 32767 s (MAX_TCP_KEEPIDLE).
+  tcpKeepalive: int(-1, 1),
+  tcpKeepaliveIdle: int(-1, 32767),
+  tcpKeepaliveCount: {
+    kind: "unsupported",
+    only: -1,
+    why: "Node's net module has no API for TCP_KEEPCNT, so the OS default applies (Linux: sysctl net.ipv4.tcp_keepalive_probes)",
+  },
+  tcpKeepaliveInterval: {
+    kind: "unsupported",
+    only: -1,
+    why: "Node's net module has no API for TCP_KEEPINTVL, so the OS default applies (Linux: sysctl net.ipv4.tcp_keepalive_intvl)",
+  },
+  typeOfService: {
+    kind: "unsupported",
+    only: 0,
+    why: "Node's net module has no API for IP_TOS / IPV6_TCLASS, so packets keep the OS default ToS",
+  },
+  interface: {
+    kind: "unsupported",
+    only: null,
+    why: 'Node\'s net module cannot set SO_BINDTODEVICE; to connect from an interface\'s address use "tcp://eth0:0;host:port", to listen on it bind "tcp://eth0:port"',
+  },
 }
 
 /** Options every socket type has. */
@@ -228,6 +271,13 @@ export const COMMON_OPTIONS: readonly OptionName[] = [
   "authenticate",
   "maxPendingHandshakes",
   "trackPeers",
+  // transport options
+  "tcpKeepalive",
+  "tcpKeepaliveIdle",
+  "tcpKeepaliveCount",
+  "tcpKeepaliveInterval",
+  "typeOfService",
+  "interface",
 ]
 export const WRITABLE_OPTIONS: readonly OptionName[] = ["sendHighWaterMark", "sendTimeout"]
 export const READABLE_OPTIONS: readonly OptionName[] = ["receiveHighWaterMark", "receiveTimeout"]
@@ -295,6 +345,14 @@ export function convertOption(name: OptionName, value: unknown): OptionValues[Op
         )
       }
       return value as OptionValues["verbosity"]
+    case "unsupported":
+      // Accepted only with the value that means "the OS default", so a program that sets it
+      // to anything else learns at once that it has no effect here, and why.
+      if (value === spec.only) return spec.only
+      if (spec.only === null ? typeof value !== "string" : typeof value !== "number" || !Number.isInteger(value)) {
+        throw argumentError("type", `${name}: expected ${spec.only === null ? "a string or null" : "an integer"}, got ${describeValue(value)}`)
+      }
+      throw argumentError("range", `${name}: only ${JSON.stringify(spec.only)} is supported, got ${typeof value === "string" ? JSON.stringify(value.slice(0, 40)) : String(value)}: ${spec.why}`)
   }
 }
 
@@ -342,10 +400,6 @@ const NOT_IMPLEMENTED = new Set([
   "receiveBufferSize",
   "multicastHops",
   "multicastMaxTransportDataUnit",
-  "tcpKeepalive",
-  "tcpKeepaliveCount",
-  "tcpKeepaliveIdle",
-  "tcpKeepaliveInterval",
   "tcpAcceptFilter",
   "tcpMaxRetransmitTimeout",
   "gssapiServer",
@@ -354,9 +408,7 @@ const NOT_IMPLEMENTED = new Set([
   "gssapiPlainText",
   "gssapiPrincipalNameType",
   "gssapiServicePrincipalNameType",
-  "typeOfService",
   "socksProxy",
-  "interface",
   "loopbackFastPath",
   "vmciBufferSize",
   "vmciBufferMinSize",

@@ -307,7 +307,7 @@ export abstract class Socket {
     try {
       listener = await listen(
         endpoint,
-        { backlog: this.#options.backlog, ipv6: this.#options.ipv6 },
+        { backlog: this.#options.backlog, ipv6: this.#options.ipv6, keepalive: this.#keepaliveOptions() },
         (socket, peerAddress) => this.#accept(entry, socket, peerAddress),
       )
     } catch (err) {
@@ -357,6 +357,8 @@ export abstract class Socket {
         reconnectInterval: this.#options.reconnectInterval,
         reconnectMaxInterval: this.#options.reconnectMaxInterval,
         connectTimeout: this.#options.connectTimeout,
+        ipv6: this.#options.ipv6,
+        keepalive: this.#keepaliveOptions(),
       },
       {
         onConnected: (socket, peerAddress) => this.#connected(pipe, socket, peerAddress),
@@ -548,6 +550,11 @@ export abstract class Socket {
         this.#emit({ type: "close", address })
         return
     }
+  }
+
+  /** ZMQ_TCP_KEEPALIVE(_IDLE) for the transport, read when an endpoint is bound or connected. */
+  #keepaliveOptions(): { keepalive: number; keepaliveIdle: number } {
+    return { keepalive: this.#options.tcpKeepalive, keepaliveIdle: this.#options.tcpKeepaliveIdle }
   }
 
   #connectionOptions(peerAddress: string): ConnectionOptions {
@@ -970,11 +977,12 @@ export abstract class Socket {
 /** Node's bind failure → SocketError with the errno name `zeromq` would give. */
 function bindError(err: unknown, address: string): SocketError {
   const code = (err as { code?: unknown })?.code
-  const known: SocketErrorCode[] = ["EADDRINUSE", "EADDRNOTAVAIL", "EACCES", "EINVAL"]
+  const known: SocketErrorCode[] = ["EADDRINUSE", "EADDRNOTAVAIL", "EACCES", "EINVAL", "ENODEV"]
   if (typeof code === "string" && (known as string[]).includes(code)) {
-    return socketError(code as SocketErrorCode, undefined, address)
+    return socketError(code as SocketErrorCode, code === "ENODEV" && err instanceof Error ? err.message : undefined, address)
   }
-  if (code === "ENOTFOUND" || code === "EAI_AGAIN") return socketError("EINVAL", `cannot resolve the host of ${address}`, address)
+  // libzmq binds IP addresses and interface names only and reports any other name as ENODEV.
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN") return socketError("ENODEV", `cannot resolve the host of ${address}`, address)
   if (code === "ENOENT") return socketError("ENOENT", `no such directory for ${address}`, address)
   return socketError("EINVAL", err instanceof Error ? err.message : String(err), address)
 }

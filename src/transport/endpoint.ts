@@ -1,8 +1,12 @@
 /**
  * Endpoint strings (zmq_tcp(7), zmq_ipc(7)): `tcp://host:port` and `ipc://path`.
  *
- *   tcp://127.0.0.1:5555   tcp://[::1]:5555   tcp://localhost:5555
+ *   tcp://127.0.0.1:5555   tcp://[::1]:5555   tcp://localhost:5555 (connect: DNS names)
  *   tcp://*:5555           (bind: every IPv4 interface, or every interface with ipv6)
+ *   tcp://lo:5555          (bind: the address of a network interface, os.networkInterfaces())
+ *   tcp://127.0.0.2:0;127.0.0.1:5555   (connect from a source address and port, zmq_tcp(7)
+ *                          "source_endpoint;endpoint"; the source may be an interface name,
+ *                          its port `0` or `*` or absent for any)
  *   tcp://127.0.0.1:*      tcp://127.0.0.1:0  (bind: an ephemeral port; lastEndpoint tells which)
  *   ipc:///tmp/feed.sock   ipc://relative.sock
  *   ipc://@name            refused: see parseIpc
@@ -11,6 +15,8 @@
  * Malformed endpoints are bad arguments: TypeError / RangeError with `code` EINVAL (or
  * EPROTONOSUPPORT for a transport we do not implement), like `zeromq`'s codes.
  */
+import { isIP } from "node:net"
+import { networkInterfaces } from "node:os"
 
 /**
  * A bad-argument error (TypeError or RangeError, per ../errors.ts) that also carries the
@@ -28,9 +34,19 @@ export function endpointArgumentError(
 
 export interface TcpEndpoint {
   readonly transport: "tcp"
-  /** Host name or IP address, without brackets; "" for the `*` wildcard. */
+  /** Host name, interface name (bind) or IP address, without brackets; "" for the `*` wildcard. */
   readonly host: string
   /** 0 for an ephemeral port (`*` or `0`, bind only). */
+  readonly port: number
+  /** connect() only: the local address (and port) to connect from, `tcp://SOURCE;DEST`. */
+  readonly source?: TcpSource
+}
+
+/** The source part of `tcp://SOURCE;DEST` (zmq_tcp(7)). */
+export interface TcpSource {
+  /** An IP address or a network interface name (no DNS, as libzmq); "" for `*` (any). */
+  readonly host: string
+  /** 0 for any port (`0`, `*`, or no port). */
   readonly port: number
 }
 
@@ -64,9 +80,17 @@ export function parseEndpoint(text: unknown, usage: "bind" | "connect"): Endpoin
   throw endpointArgumentError("range", `expected transport "tcp" or "ipc", got ${quote(transport)}${hint}`, "EPROTONOSUPPORT")
 }
 
-function parseTcp(rest: string, text: string, usage: "bind" | "connect"): TcpEndpoint {
-  if (rest.includes(";")) {
-    throw endpointArgumentError("range", `source addresses ("tcp://source;destination") are not supported, got ${quote(text)}`)
+function parseTcp(whole: string, text: string, usage: "bind" | "connect"): TcpEndpoint {
+  let rest = whole
+  let source: TcpSource | undefined
+  const semicolon = whole.indexOf(";")
+  if (semicolon >= 0) {
+    if (usage === "bind") {
+      throw endpointArgumentError("range", `a source address ("tcp://source;destination") applies to connect() only, got ${quote(text)} for bind()`)
+    }
+    rest = whole.slice(semicolon + 1)
+    if (rest.includes(";")) throw endpointArgumentError("range", `expected one ";" between source and destination, got ${quote(text)}`)
+    source = parseTcpSource(whole.slice(0, semicolon), text)
   }
   const colon = rest.lastIndexOf(":")
   if (colon < 0) throw endpointArgumentError("range", `expected "tcp://host:port", got ${quote(text)} (no port)`)
@@ -90,8 +114,65 @@ function parseTcp(rest: string, text: string, usage: "bind" | "connect"): TcpEnd
     if (port === 0) throw endpointArgumentError("range", `expected a port 1-65535 to connect to, got ${quote(portText)}`)
     if (host === "*") throw endpointArgumentError("range", `expected a host to connect to, got "*"`)
   }
-  return { transport: "tcp", host: host === "*" ? "" : host, port }
+  const endpoint: TcpEndpoint = { transport: "tcp", host: host === "*" ? "" : host, port }
+  return source === undefined ? endpoint : { ...endpoint, source }
 }
+
+/**
+ * `SOURCE` of `tcp://SOURCE;DEST`: `host:port`, `[ipv6]:port`, `host` or `[ipv6]` (any port),
+ * with host an IP address, an interface name or `*`. libzmq resolves it without DNS
+ * (tcp_address.cpp: `allow_dns (false)`, `allow_nic_name (true)`); so do we (./tcp.ts).
+ */
+function parseTcpSource(text: string, whole: string): TcpSource {
+  if (text === "") throw endpointArgumentError("range", `expected a source address before ";" in ${quote(whole)}`)
+  let host = text
+  let portText: string | undefined
+  if (text.startsWith("[")) {
+    const close = text.indexOf("]")
+    if (close < 0) throw endpointArgumentError("range", `expected "]" to close the IPv6 source address in ${quote(whole)}`)
+    host = text.slice(1, close)
+    const after = text.slice(close + 1)
+    if (after !== "") {
+      if (!after.startsWith(":")) throw endpointArgumentError("range", `expected ":port" after the IPv6 source address in ${quote(whole)}`)
+      portText = after.slice(1)
+    }
+  } else if (isIP(text) === 0) {
+    // Not a bare address (an unbracketed IPv6 source has no port): split off ":port".
+    const colon = text.lastIndexOf(":")
+    if (colon >= 0) {
+      host = text.slice(0, colon)
+      portText = text.slice(colon + 1)
+    }
+  }
+  if (host === "") throw endpointArgumentError("range", `expected a source host (an IP address, an interface name or "*") in ${quote(whole)}`)
+  if (host !== "*" && isIP(host) === 0 && !INTERFACE_NAME.test(host)) {
+    throw endpointArgumentError(
+      "range",
+      `expected the source to be an IP address, an interface name or "*" (no DNS names, as libzmq), got ${quote(host)} in ${quote(whole)}`,
+    )
+  }
+  if (host !== "*" && isIP(host) === 0 && networkInterfaces()[host] === undefined) {
+    const names = Object.keys(networkInterfaces()).join(", ")
+    throw endpointArgumentError(
+      "range",
+      `expected the source to be an IP address, "*" or a network interface of this host (${names}), got ${quote(host)} in ${quote(whole)}`,
+    )
+  }
+  let port = 0
+  if (portText !== undefined && portText !== "*") {
+    if (!/^[0-9]{1,5}$/.test(portText) || Number(portText) > 65535) {
+      throw endpointArgumentError("range", `expected a source port 0-65535 or "*", got ${quote(portText)} in ${quote(whole)}`)
+    }
+    port = Number(portText)
+  }
+  return { host: host === "*" ? "" : host, port }
+}
+
+/**
+ * What a Linux interface name can be (IFNAMSIZ is 16 with the NUL; no "/" or white space):
+ * used to refuse DNS names as sources early; whether the interface exists is checked on use.
+ */
+const INTERFACE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.:@-]{0,14}$/
 
 function parseIpc(rest: string, text: string, usage: "bind" | "connect"): IpcEndpoint {
   if (rest === "") throw endpointArgumentError("range", `expected a path after "ipc://", got ${quote(text)}`)
