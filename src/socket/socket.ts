@@ -25,7 +25,7 @@ import { publicFromSecret } from "../crypto/index.js"
 import { Mechanism, type SocketTypeName } from "../wire/constants.js"
 import { StreamConnection } from "../transport/stream-connection.js"
 import { Dialer, type DialerEvent } from "../transport/dialer.js"
-import { parseEndpoint } from "../transport/endpoint.js"
+import { checkEndpointSyntax, parseEndpoint } from "../transport/endpoint.js"
 import { listen } from "../transport/index.js"
 import type { Listener } from "../transport/listener.js"
 import { Context, context as defaultContext } from "./context.js"
@@ -328,7 +328,7 @@ export abstract class Socket {
   /** Stop listening on an endpoint (as given to bind() or as lastEndpoint reported it). */
   async unbind(address: string): Promise<void> {
     if (this.#closed) throw socketError("EBADF")
-    if (typeof address !== "string") throw argumentError("type", `expected an endpoint string, got ${describeValue(address)}`)
+    checkEndpointSyntax(address) // EINVAL / EPROTONOSUPPORT before the lookup (ENOENT), as zeromq
     let key: string | undefined
     if (this.#listeners.has(address)) key = address
     else for (const [k, e] of this.#listeners) if (e.requested === address) key = k
@@ -380,7 +380,7 @@ export abstract class Socket {
   /** Stop connecting to an endpoint given to connect(); its connection closes. */
   disconnect(address: string): void {
     if (this.#closed) throw socketError("EBADF")
-    if (typeof address !== "string") throw argumentError("type", `expected an endpoint string, got ${describeValue(address)}`)
+    checkEndpointSyntax(address) // EINVAL / EPROTONOSUPPORT before the lookup (ENOENT), as zeromq
     const matching = this.#dialers.filter((d) => d.address === address)
     if (matching.length === 0) throw socketError("ENOENT", undefined, address)
     for (const d of matching) {

@@ -16,7 +16,7 @@
  * EPROTONOSUPPORT for a transport we do not implement), like `zeromq`'s codes.
  */
 import { isIP } from "node:net"
-import { networkInterfaces } from "node:os"
+import { constants as osConstants, networkInterfaces } from "node:os"
 
 /**
  * A bad-argument error (TypeError or RangeError, per ../errors.ts) that also carries the
@@ -27,9 +27,51 @@ export function endpointArgumentError(
   kind: "type" | "range",
   message: string,
   code: "EINVAL" | "EPROTONOSUPPORT" = "EINVAL",
-): (TypeError | RangeError) & { code: string } {
+): EndpointArgumentError {
   const err = kind === "type" ? new TypeError(message) : new RangeError(message)
-  return Object.assign(err, { code })
+  return Object.assign(err, { code, errno: osConstants.errno[code] })
+}
+
+/**
+ * What bind/unbind/connect/disconnect throw for a malformed endpoint: `zeromq`'s `code`,
+ * `errno` and (for a string) `address`, on the TypeError/RangeError of the error contract.
+ */
+export type EndpointArgumentError = (TypeError | RangeError) & { code: string; errno: number; address?: string }
+
+/** Attach the endpoint text to an error from parsing it, as `zeromq` does (`err.address`). */
+function withAddress<T>(text: unknown, parse: () => T): T {
+  try {
+    return parse()
+  } catch (err) {
+    if (typeof text === "string" && err instanceof Error && "errno" in err) Object.assign(err, { address: text })
+    throw err
+  }
+}
+
+/** Transports libzmq knows (zmq_bind(3)); any other is EPROTONOSUPPORT, as in `zeromq`. */
+const KNOWN_TRANSPORTS = ["tcp", "ipc", "inproc", "pgm", "epgm", "tipc", "vmci", "udp", "ws", "wss", "norm"]
+
+/**
+ * The part of parsing that unbind() and disconnect() do before looking the endpoint up, like
+ * libzmq's (socket_base.cpp parse_uri + check_protocol): `transport://address` with a
+ * non-empty address (EINVAL otherwise) and a transport we know (EPROTONOSUPPORT otherwise).
+ * An endpoint that passes but was never bound/connected is then ENOENT, as in `zeromq`.
+ */
+export function checkEndpointSyntax(text: unknown): string {
+  return withAddress(text, () => {
+    if (typeof text !== "string") {
+      throw endpointArgumentError("type", `expected an endpoint string like "tcp://host:port", got ${typeof text}`)
+    }
+    const sep = text.indexOf("://")
+    if (sep <= 0 || sep + 3 === text.length) {
+      throw endpointArgumentError("range", `expected an endpoint like "tcp://host:port" or "ipc://path", got ${quote(text)}`)
+    }
+    const transport = text.slice(0, sep)
+    if (!KNOWN_TRANSPORTS.includes(transport)) {
+      throw endpointArgumentError("range", `expected a transport such as "tcp" or "ipc", got ${quote(transport)}`, "EPROTONOSUPPORT")
+    }
+    return text
+  })
 }
 
 export interface TcpEndpoint {
@@ -65,6 +107,10 @@ const TRANSPORTS_WE_LACK = ["inproc", "pgm", "epgm", "tipc", "vmci", "udp", "ws"
 
 /** Parse an endpoint for bind() or connect(). Throws TypeError/RangeError (code EINVAL). */
 export function parseEndpoint(text: unknown, usage: "bind" | "connect"): Endpoint {
+  return withAddress(text, () => parseEndpointText(text, usage))
+}
+
+function parseEndpointText(text: unknown, usage: "bind" | "connect"): Endpoint {
   if (typeof text !== "string") {
     throw endpointArgumentError("type", `expected an endpoint string like "tcp://host:port", got ${typeof text}`)
   }

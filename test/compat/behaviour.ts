@@ -17,7 +17,7 @@
 import { describe, it, after } from "node:test"
 import assert from "node:assert/strict"
 import { randomBytes } from "node:crypto"
-import { tmpdir } from "node:os"
+import { constants as osConstants, tmpdir } from "node:os"
 import { join } from "node:path"
 
 type Frame = string | Buffer | Uint8Array | null
@@ -265,6 +265,35 @@ export function behaviourSuite(name: string, zmq: Impl): void {
       await a.bind("tcp://127.0.0.1:*")
       await assert.rejects(async () => b.bind(a.lastEndpoint as string), code("EADDRINUSE"))
       await a.unbind(a.lastEndpoint as string)
+    })
+
+    it("malformed endpoints: zeromq's code, errno and address; bind/unbind reject, connect/disconnect throw", async () => {
+      const s = track(new zmq.Pull())
+      const errno = osConstants.errno
+      const is = (c: string, n: number, address: string) => (err: unknown) => {
+        const e = err as { code?: unknown; errno?: unknown; address?: unknown }
+        assert.deepEqual([e.code, e.errno, e.address], [c, n, address], String(err))
+        return true
+      }
+      for (const address of ["tcp://127.0.0.1", "tcp://127.0.0.1:abc", "tcp:/x", "", "tcp://", "ipc://"]) {
+        await assert.rejects(s.bind(address), is("EINVAL", errno.EINVAL, address))
+        assert.throws(() => s.connect(address), is("EINVAL", errno.EINVAL, address))
+      }
+      await assert.rejects(s.bind("bogus://x"), is("EPROTONOSUPPORT", errno.EPROTONOSUPPORT, "bogus://x"))
+      assert.throws(() => s.connect("bogus://x"), is("EPROTONOSUPPORT", errno.EPROTONOSUPPORT, "bogus://x"))
+      // unbind()/disconnect() parse transport://address before looking the endpoint up...
+      for (const address of ["tcp:/x", "", "tcp://", "ipc://"]) {
+        await assert.rejects(s.unbind(address), is("EINVAL", errno.EINVAL, address))
+        assert.throws(() => s.disconnect(address), is("EINVAL", errno.EINVAL, address))
+      }
+      await assert.rejects(s.unbind("bogus://x"), is("EPROTONOSUPPORT", errno.EPROTONOSUPPORT, "bogus://x"))
+      assert.throws(() => s.disconnect("bogus://x"), is("EPROTONOSUPPORT", errno.EPROTONOSUPPORT, "bogus://x"))
+      // ... and a well-formed URI that names nothing bound or connected is ENOENT.
+      await assert.rejects(s.unbind("tcp://127.0.0.1:abc"), is("ENOENT", errno.ENOENT, "tcp://127.0.0.1:abc"))
+      assert.throws(() => s.disconnect("tcp://127.0.0.1:abc"), is("ENOENT", errno.ENOENT, "tcp://127.0.0.1:abc"))
+      // A non-string is a TypeError in both.
+      assert.throws(() => s.connect(5 as never), TypeError)
+      assert.throws(() => s.disconnect(null as never), TypeError)
     })
 
     it("events: bind, then accept and handshake when a peer connects, end after close", async () => {

@@ -1,6 +1,6 @@
 import { describe, it } from "node:test"
 import assert from "node:assert/strict"
-import { formatTcpEndpoint, parseEndpoint } from "../../src/transport/endpoint.js"
+import { checkEndpointSyntax, formatTcpEndpoint, parseEndpoint } from "../../src/transport/endpoint.js"
 
 function rejects(text: unknown, usage: "bind" | "connect", kind: typeof TypeError | typeof RangeError, code: string, pattern: RegExp): void {
   assert.throws(
@@ -74,6 +74,28 @@ describe("parseEndpoint", () => {
     rejects("inproc://x", "bind", RangeError, "EPROTONOSUPPORT", /tcp:\/\/ and ipc:\/\/ only/)
     rejects("udp://1.2.3.4:5", "connect", RangeError, "EPROTONOSUPPORT", /got "udp"/)
     rejects(5555, "connect", TypeError, "EINVAL", /got number/)
+  })
+
+  it("errors carry zeromq's errno and the endpoint as address", () => {
+    for (const [text, code, errno] of [["tcp://127.0.0.1", "EINVAL", 22], ["bogus://x", "EPROTONOSUPPORT", 93]] as const) {
+      assert.throws(
+        () => parseEndpoint(text, "connect"),
+        (err: unknown) => {
+          assert.deepEqual([(err as { code?: string }).code, (err as { errno?: number }).errno, (err as { address?: string }).address], [code, errno, text])
+          return true
+        },
+      )
+    }
+  })
+
+  it("checkEndpointSyntax (unbind/disconnect): transport://address with a known transport, nothing more", () => {
+    assert.equal(checkEndpointSyntax("tcp://127.0.0.1:abc"), "tcp://127.0.0.1:abc") // looked up, then ENOENT
+    assert.equal(checkEndpointSyntax("inproc://name"), "inproc://name")
+    for (const text of ["", "tcp://", "tcp:/x", "://x", "ipc://"]) {
+      assert.throws(() => checkEndpointSyntax(text), (err: unknown) => err instanceof RangeError && (err as { code?: string }).code === "EINVAL" && (err as { address?: string }).address === text)
+    }
+    assert.throws(() => checkEndpointSyntax("bogus://x"), (err: unknown) => err instanceof RangeError && (err as { code?: string }).code === "EPROTONOSUPPORT")
+    assert.throws(() => checkEndpointSyntax(undefined), (err: unknown) => err instanceof TypeError && (err as { code?: string }).code === "EINVAL")
   })
 
   it("formats IPv6 hosts in brackets", () => {
