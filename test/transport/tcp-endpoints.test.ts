@@ -135,6 +135,46 @@ describe("tcp://SOURCE;DEST (connect from a source address)", () => {
     }
   })
 
+  it("a source address this host does not have fails each attempt (close) and is retried (connect:retry)", async () => {
+    const server = await recordingServer()
+    const push = new Push({ linger: 0, reconnectInterval: 20 })
+    try {
+      const seen: string[] = []
+      const watching = (async () => {
+        for await (const event of push.events) {
+          seen.push(event.type)
+          if (seen.filter((t) => t === "connect:retry").length === 2) return
+        }
+      })()
+      // 192.0.2.0/24 is TEST-NET-1 (RFC 5737): never an address of this host's lo.
+      push.connect(`tcp://192.0.2.99:0;127.0.0.1:${server.port}`)
+      await watching
+      assert.deepEqual(seen.slice(0, 3), ["connect:delay", "close", "connect:retry"])
+      assert.equal(seen.includes("connect"), false)
+    } finally {
+      push.close()
+      server.close()
+    }
+  })
+
+  it("an interface-name source takes the destination's family (lo to ::1)", async () => {
+    if (!ipv6Available) return assert.equal(ipv6Available, false)
+    const server = net.createServer()
+    server.listen(0, "::1")
+    await once(server, "listening")
+    const push = new Push({ linger: 0 })
+    try {
+      const accepted = once(server, "connection") as Promise<[net.Socket]>
+      push.connect(`tcp://lo:0;[::1]:${(server.address() as net.AddressInfo).port}`)
+      const [conn] = await accepted
+      assert.equal(conn.remoteAddress, "::1")
+      conn.destroy()
+    } finally {
+      push.close()
+      server.close()
+    }
+  })
+
   it("disconnect() takes the endpoint with its source as given to connect()", async () => {
     const push = new Push({ linger: 0 })
     try {
