@@ -69,6 +69,19 @@ export interface OptionValues {
   maxPendingHandshakes: number
   /** Ironhouse: remember the peer of every received message for peerOf(). */
   trackPeers: boolean
+  // ---- transport (tcp) options: every socket -------------------------------------------------
+  /** ZMQ_TCP_KEEPALIVE: SO_KEEPALIVE on every tcp connection; -1 OS default, 0 off, 1 on. */
+  tcpKeepalive: number
+  /** ZMQ_TCP_KEEPALIVE_IDLE: TCP_KEEPIDLE in seconds, when tcpKeepalive is 1; -1 (or 0) OS default. */
+  tcpKeepaliveIdle: number
+  /** ZMQ_TCP_KEEPALIVE_CNT: only -1 (the OS default): Node has no API for TCP_KEEPCNT. */
+  tcpKeepaliveCount: number
+  /** ZMQ_TCP_KEEPALIVE_INTVL: only -1 (the OS default): Node has no API for TCP_KEEPINTVL. */
+  tcpKeepaliveInterval: number
+  /** ZMQ_TOS: only 0 (the OS default): Node has no API for IP_TOS / IPV6_TCLASS. */
+  typeOfService: number
+  /** ZMQ_BINDTODEVICE: only null: Node has no API for SO_BINDTODEVICE (use `tcp://eth0:0;host:port`). */
+  interface: string | null
   // ---- sockets that send ------------------------------------------------------------------
   /** ZMQ_SNDHWM: messages queued per peer; 0 no limit. */
   sendHighWaterMark: number
@@ -102,19 +115,6 @@ export interface OptionValues {
   verbosity: null | "allSubs" | "allSubsUnsubs"
   /** ZMQ_XPUB_WELCOME_MSG: sent to every new subscriber. */
   welcomeMessage: Uint8Array | null
-  // ---- transport (tcp) options: every socket -------------------------------------------------
-  /** ZMQ_TCP_KEEPALIVE: SO_KEEPALIVE on every tcp connection; -1 OS default, 0 off, 1 on. */
-  tcpKeepalive: number
-  /** ZMQ_TCP_KEEPALIVE_IDLE: TCP_KEEPIDLE in seconds, when tcpKeepalive is 1; -1 (or 0) OS default. */
-  tcpKeepaliveIdle: number
-  /** ZMQ_TCP_KEEPALIVE_CNT: only -1 (the OS default): Node has no API for TCP_KEEPCNT. */
-  tcpKeepaliveCount: number
-  /** ZMQ_TCP_KEEPALIVE_INTVL: only -1 (the OS default): Node has no API for TCP_KEEPINTVL. */
-  tcpKeepaliveInterval: number
-  /** ZMQ_TOS: only 0 (the OS default): Node has no API for IP_TOS / IPV6_TCLASS. */
-  typeOfService: number
-  /** ZMQ_BINDTODEVICE: only null: Node has no API for SO_BINDTODEVICE (use `tcp://eth0:0;host:port`). */
-  interface: string | null
 }
 
 export type OptionName = keyof OptionValues
@@ -145,6 +145,12 @@ export function defaultOptions(): OptionValues {
     authenticate: undefined,
     maxPendingHandshakes: 128,
     trackPeers: false,
+    tcpKeepalive: -1,
+    tcpKeepaliveIdle: -1,
+    tcpKeepaliveCount: -1,
+    tcpKeepaliveInterval: -1,
+    typeOfService: 0,
+    interface: null,
     sendHighWaterMark: 1000,
     sendTimeout: -1,
     receiveHighWaterMark: 1000,
@@ -158,12 +164,6 @@ export function defaultOptions(): OptionValues {
     noDrop: false,
     verbosity: null,
     welcomeMessage: null,
-    tcpKeepalive: -1,
-    tcpKeepaliveIdle: -1,
-    tcpKeepaliveCount: -1,
-    tcpKeepaliveInterval: -1,
-    typeOfService: 0,
-    interface: null,
   }
 }
 
@@ -207,19 +207,6 @@ const SPECS: Record<OptionName, Spec> = {
   authenticate: { kind: "function" },
   maxPendingHandshakes: int(1),
   trackPeers: bool,
-  sendHighWaterMark: int(0),
-  sendTimeout: int(-1),
-  receiveHighWaterMark: int(0),
-  receiveTimeout: int(-1),
-  routingId: { kind: "bytes", minOctets: 1, maxOctets: 255 },
-  probeRouter: bool,
-  mandatory: bool,
-  handover: bool,
-  correlate: bool,
-  relaxed: bool,
-  noDrop: bool,
-  verbosity: { kind: "choice", values: [null, "allSubs", "allSubsUnsubs"] },
-  welcomeMessage: { kind: "bytes", minOctets: 0, maxOctets: INT32_MAX },
   // Transport options. -1 / 0 / 1 as libzmq; Linux caps TCP_KEEPIDLE at 32767 s (MAX_TCP_KEEPIDLE).
   tcpKeepalive: int(-1, 1),
   tcpKeepaliveIdle: int(-1, 32767),
@@ -243,6 +230,19 @@ const SPECS: Record<OptionName, Spec> = {
     only: null,
     why: 'Node\'s net module cannot set SO_BINDTODEVICE; to connect from an interface\'s address use "tcp://eth0:0;host:port", to listen on it bind "tcp://eth0:port"',
   },
+  sendHighWaterMark: int(0),
+  sendTimeout: int(-1),
+  receiveHighWaterMark: int(0),
+  receiveTimeout: int(-1),
+  routingId: { kind: "bytes", minOctets: 1, maxOctets: 255 },
+  probeRouter: bool,
+  mandatory: bool,
+  handover: bool,
+  correlate: bool,
+  relaxed: bool,
+  noDrop: bool,
+  verbosity: { kind: "choice", values: [null, "allSubs", "allSubsUnsubs"] },
+  welcomeMessage: { kind: "bytes", minOctets: 0, maxOctets: INT32_MAX },
 }
 
 /** Options every socket type has. */
