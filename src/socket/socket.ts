@@ -22,10 +22,11 @@ import type { ConnectionEvent, ConnectionOptions } from "../engine/connection.js
 import type { PeerInfo } from "../engine/peer-info.js"
 import type { SecurityOptions } from "../mechanism/index.js"
 import { publicFromSecret } from "../crypto/index.js"
+import { checkEndpointSyntax } from "../transport/endpoint.js" // unbind/disconnect (h5-endpoints)
 import { Mechanism, type SocketTypeName } from "../wire/constants.js"
 import { StreamConnection } from "../transport/stream-connection.js"
 import { Dialer, type DialerEvent } from "../transport/dialer.js"
-import { checkEndpointSyntax, parseEndpoint } from "../transport/endpoint.js"
+import { parseEndpoint } from "../transport/endpoint.js"
 import { listen } from "../transport/index.js"
 import type { Listener } from "../transport/listener.js"
 import { Context, context as defaultContext } from "./context.js"
