@@ -220,8 +220,13 @@ export abstract class Socket {
     return out
   }
 
-  /** Close a pipe's connection (e.g. a second PAIR peer, a duplicate ROUTER identity). */
-  protected dropConnection(pipe: Pipe): void {
+  /**
+   * Close a pipe's connection (e.g. a second PAIR peer, a duplicate ROUTER identity). With a
+   * `reason` (the peer broke a limit after its handshake): nothing more it sent is handled, and
+   * the `disconnect` event carries the reason.
+   */
+  protected dropConnection(pipe: Pipe, reason?: ProtocolError): void {
+    if (reason !== undefined && pipe.conn !== undefined) pipe.closeReason ??= reason
     pipe.conn?.close()
   }
 
@@ -438,7 +443,7 @@ export abstract class Socket {
   }
 
   #connectionEvent(pipe: Pipe, conn: StreamConnection, event: ConnectionEvent): void {
-    if (pipe.conn !== conn) return
+    if (pipe.conn !== conn || (pipe.closeReason !== undefined && event.type !== "error")) return
     switch (event.type) {
       case "message":
         if (pipe.attached && !this.#closed) this.xmessage(pipe, event.frames)
@@ -483,6 +488,8 @@ export abstract class Socket {
   }
 
   #attach(pipe: Pipe): boolean {
+    // ZMQ_CONFLATE applies to the socket types that have the option (libzmq: DEALER, PULL, PUSH, PUB, SUB).
+    pipe.conflate = this.#allowed.has("conflate") && this.#options.conflate
     if (!this.xattach(pipe)) return false
     pipe.attached = true
     this.wakeSender()
@@ -492,8 +499,9 @@ export abstract class Socket {
   #connectionClosed(pipe: Pipe, conn: StreamConnection): void {
     if (pipe.conn !== conn) return
     if (pipe.handshaking) this.#pendingHandshakes--
+    const error = pipe.closeReason
     pipe.detachConnection()
-    if (!this.#closed) this.#emit({ type: "disconnect", address: pipe.address })
+    if (!this.#closed) this.#emit({ type: "disconnect", address: pipe.address, ...(error !== undefined ? { error } : {}) })
     const dialer = pipe.dialer
     if (dialer === undefined || pipe.terminated) {
       this.#terminatePipe(pipe, false)
@@ -631,6 +639,10 @@ export abstract class Socket {
       )
     }
     const frames = toFrames(message)
+    if (frames.length > 1 && this.#options.conflate && this.#allowed.has("conflate")) {
+      // libzmq's conflate queue holds one frame, so it would deliver a fragment: refuse instead.
+      throw argumentError("range", `conflate: expected a single-frame message, got ${frames.length} frames`)
+    }
     const signal = options?.signal
     if (signal?.aborted) return Promise.reject(signal.reason)
     let sent: boolean
