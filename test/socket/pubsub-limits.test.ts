@@ -318,3 +318,29 @@ describe("XPUB's inbox (issue 7, defect 6)", () => {
     }
   })
 })
+
+describe("no connection event throws out of the transport", () => {
+  it("a close handler that throws is reported as a warning; the process goes on", async () => {
+    const { createServer, connect } = await import("node:net")
+    const { StreamConnection } = await import("../../src/transport/stream-connection.js")
+    const server = createServer((socket) => socket.destroy())
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+    try {
+      const port = (server.address() as { port: number }).port
+      const warned = new Promise<Error>((resolve) => process.once("warning", resolve))
+      const socket = connect({ port, host: "127.0.0.1" })
+      await new Promise<void>((resolve) => socket.once("connect", () => resolve()))
+      new StreamConnection(socket, { socketType: "SUB", security: { mechanism: "NULL", asServer: false }, peerAddress: "127.0.0.1" }, {
+        onEvent: () => {},
+        onClose: () => {
+          throw new RangeError("Maximum call stack size exceeded (simulated)")
+        },
+      })
+      const warning = await warned // before the fix: an uncaught exception here
+      assert.match(warning.message, /close failed: Maximum call stack size exceeded/)
+      assert.equal((warning as Error & { code?: string }).code, "IRONHOUSE_EVENT_HANDLER_FAILED")
+    } finally {
+      server.close()
+    }
+  })
+})
