@@ -11,7 +11,8 @@ import assert from "node:assert/strict"
 import { setFlagsFromString } from "node:v8"
 import { runInNewContext } from "node:vm"
 import * as zmq from "zeromq"
-import { ErrorCode, Publisher, Subscriber, XPublisher, type SocketEvent } from "../../src/index.js"
+import { ErrorCode, Publisher, Subscriber, XPublisher, curveKeyPair, type SocketEvent } from "../../src/index.js"
+import { z85Decode } from "../../src/wire/z85.js"
 import type { SecurityOptions } from "../../src/mechanism/index.js"
 import type { ConnectionEvent as EngineEvent } from "../../src/engine/connection.js"
 import { connectEngine, type EngineProbe } from "../helpers/net-engine.js"
@@ -200,16 +201,27 @@ describe("subscription limits (maxSubscriptionSize, maxSubscriptions)", () => {
     }
   })
 
-  for (const mechanism of ["NULL", "PLAIN"] as const) {
-    it(`a ${mechanism} peer flooding 100,000 distinct SUBSCRIBEs after its handshake is dropped at the default limit, memory bounded (issue 14 item 3)`, async () => {
+  for (const mechanism of ["NULL", "PLAIN", "CURVE"] as const) {
+    it(`${mechanism === "NULL" ? "a NULL" : `an authenticated ${mechanism}`} peer flooding 100,000 distinct SUBSCRIBEs after its handshake is dropped at the default limit, memory bounded (issue 14 item 3)`, async () => {
       const gc = gcFunction()
+      const server = curveKeyPair()
+      const client = curveKeyPair()
+      const accept = { authenticate: () => ({ status: 200, userId: "flooder" }) }
       const pub =
         mechanism === "NULL"
           ? new Publisher({ linger: 0 })
-          : new Publisher({ linger: 0, plainServer: true, authenticate: () => ({ status: 200, userId: "flooder" }) })
+          : mechanism === "PLAIN"
+            ? new Publisher({ linger: 0, plainServer: true, ...accept })
+            : new Publisher({ linger: 0, curveServer: true, curveSecretKey: server.secretKey, ...accept })
       const events: SocketEvent[] = []
       pub.events.on("disconnect", (e) => events.push(e))
-      const other = new Subscriber(mechanism === "NULL" ? { linger: 0 } : { linger: 0, plainUsername: "o", plainPassword: "p" })
+      const other = new Subscriber(
+        mechanism === "NULL"
+          ? { linger: 0 }
+          : mechanism === "PLAIN"
+            ? { linger: 0, plainUsername: "o", plainPassword: "p" }
+            : { linger: 0, curveServerKey: server.publicKey, curveSecretKey: client.secretKey },
+      )
       try {
         const ep = await bound(pub)
         other.connect(ep)
@@ -218,7 +230,17 @@ describe("subscription limits (maxSubscriptionSize, maxSubscriptions)", () => {
         gc()
         const before = process.memoryUsage().heapUsed
         const security: SecurityOptions =
-          mechanism === "NULL" ? { mechanism, asServer: false } : { mechanism, asServer: false, plainUsername: "u", plainPassword: "p" }
+          mechanism === "NULL"
+            ? { mechanism, asServer: false }
+            : mechanism === "PLAIN"
+              ? { mechanism, asServer: false, plainUsername: "u", plainPassword: "p" }
+              : {
+                  mechanism,
+                  asServer: false,
+                  curveSecretKey: z85Decode(client.secretKey),
+                  curvePublicKey: z85Decode(client.publicKey),
+                  curveServerKey: z85Decode(server.publicKey),
+                }
         const peer = await rawSubscriber(ep, security)
         for (let i = 0; i < 100_000 && !peer.closed; i++) {
           peer.conn?.engine.sendSubscription(true, Buffer.from(`topic-${i}-${"p".repeat(40)}`))
