@@ -16,7 +16,6 @@
  * application has taken half of it.
  */
 import type { PeerInfo } from "../engine/peer-info.js"
-import type { ProtocolError } from "../errors.js"
 import type { StreamConnection } from "../transport/stream-connection.js"
 import type { Dialer } from "../transport/dialer.js"
 import { Queue } from "./queue.js"
@@ -67,8 +66,6 @@ export class Pipe {
   subscriptions: SubscriptionTrie | undefined
   /** The listener that accepted this pipe's connection (bind side), for unbind(). */
   listenerKey: string | undefined
-  /** Why the socket is dropping the current connection (a peer over a limit); cleared on reconnect. */
-  closeReason: ProtocolError | undefined
   /**
    * ZMQ_CONFLATE: at most one message waits in each direction, the newest (libzmq's
    * ypipe_conflate); the high-water marks do not apply, so reading never pauses.
@@ -191,7 +188,6 @@ export class Pipe {
 
   attachConnection(conn: StreamConnection): void {
     this.conn = conn
-    this.closeReason = undefined
     this.ready = false
     this.handshaking = true
     this.#unflushed = 0

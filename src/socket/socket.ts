@@ -222,12 +222,14 @@ export abstract class Socket {
 
   /**
    * Close a pipe's connection (e.g. a second PAIR peer, a duplicate ROUTER identity). With a
-   * `reason` (the peer broke a limit after its handshake): nothing more it sent is handled, and
-   * the `disconnect` event carries the reason.
+   * `reason` (the peer broke a limit after its handshake) the peer is gone at once, as after a
+   * protocol error: nothing more it sent is handled, and the `disconnect` event carries the reason.
    */
   protected dropConnection(pipe: Pipe, reason?: ProtocolError): void {
-    if (reason !== undefined && pipe.conn !== undefined) pipe.closeReason ??= reason
-    pipe.conn?.close()
+    const conn = pipe.conn
+    if (conn === undefined) return
+    conn.close()
+    if (reason !== undefined) this.#connectionClosed(pipe, conn, reason)
   }
 
   // ---- properties ------------------------------------------------------------------------
@@ -443,7 +445,7 @@ export abstract class Socket {
   }
 
   #connectionEvent(pipe: Pipe, conn: StreamConnection, event: ConnectionEvent): void {
-    if (pipe.conn !== conn || (pipe.closeReason !== undefined && event.type !== "error")) return
+    if (pipe.conn !== conn) return
     switch (event.type) {
       case "message":
         if (pipe.attached && !this.#closed) this.xmessage(pipe, event.frames)
@@ -496,10 +498,9 @@ export abstract class Socket {
     return true
   }
 
-  #connectionClosed(pipe: Pipe, conn: StreamConnection): void {
+  #connectionClosed(pipe: Pipe, conn: StreamConnection, error?: ProtocolError): void {
     if (pipe.conn !== conn) return
     if (pipe.handshaking) this.#pendingHandshakes--
-    const error = pipe.closeReason
     pipe.detachConnection()
     if (!this.#closed) this.#emit({ type: "disconnect", address: pipe.address, ...(error !== undefined ? { error } : {}) })
     const dialer = pipe.dialer
