@@ -167,14 +167,17 @@ export class SubscriptionTrie {
     return false
   }
 
-  /** Every subscribed prefix (with its count), depth-first, with an explicit stack. */
+  /** Every subscribed prefix (with its count) in octet order, depth-first with an explicit stack. */
   entries(): Array<{ prefix: Uint8Array; count: number }> {
     const out: Array<{ prefix: Uint8Array; count: number }> = []
     const stack: Array<{ node: TrieNode; key: string }> = [{ node: this.#root, key: "" }]
     for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
       const { node, key } = top
       if (node.count > 0) out.push({ prefix: Buffer.from(key, "latin1"), count: node.count })
-      if (node.children !== undefined) for (const child of node.children.values()) stack.push({ node: child, key: key + child.label })
+      if (node.children === undefined) continue
+      // Pushed highest first, so the lowest octet is walked next (a prefix before its extensions).
+      const children = [...node.children.values()].sort((a, b) => b.label.charCodeAt(0) - a.label.charCodeAt(0))
+      for (const child of children) stack.push({ node: child, key: key + child.label })
     }
     return out
   }

@@ -82,8 +82,12 @@ describe("SubscriptionTrie", () => {
           assert.equal(t.has(o.prefix), (model.get(key) ?? 0) > 0)
         }
         const expected = [...model].filter(([, c]) => c > 0).map(([k, c]) => `${k}:${c}`).sort()
-        const actual = t.entries().map((e) => `${Buffer.from(e.prefix).toString("latin1")}:${e.count}`).sort()
+        const entries = t.entries()
+        const actual = entries.map((e) => `${Buffer.from(e.prefix).toString("latin1")}:${e.count}`).sort()
         assert.deepEqual(actual, expected)
+        // In octet order (what a SUB re-sends to a new publisher, like libzmq's trie walk).
+        const order = entries.map((e) => Buffer.from(e.prefix))
+        assert.deepEqual(order, [...order].sort(Buffer.compare))
         assert.equal(t.size, expected.length)
         // Radix invariant: at most two nodes per subscribed prefix (plus the root), whatever the churn.
         assert.ok(t.nodeCount <= 2 * t.size + 1, `${t.nodeCount} nodes for ${t.size} prefixes`)
