@@ -61,6 +61,10 @@ export const ErrorCode = {
    * maxPendingHandshakes connections in their handshake (reported in an `accept:error` event).
    */
   HANDSHAKE_LIMIT: "ERR_IRONHOUSE_HANDSHAKE_LIMIT",
+  /** (PUB/XPUB) A peer subscribed to a prefix longer than maxSubscriptionSize; it was disconnected. */
+  SUBSCRIPTION_TOO_LARGE: "ERR_IRONHOUSE_SUBSCRIPTION_TOO_LARGE",
+  /** (PUB/XPUB) A peer subscribed to more than maxSubscriptions prefixes; it was disconnected. */
+  TOO_MANY_SUBSCRIPTIONS: "ERR_IRONHOUSE_TOO_MANY_SUBSCRIPTIONS",
 } as const
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]

@@ -152,3 +152,16 @@ export interface RoutingIdOptionProperties {
 export interface ProbeRouterOptionProperties {
   probeRouter: boolean
 }
+
+/** PUSH, PULL, DEALER (PUB and SUB declare it with their own options). */
+export interface ConflateSocketOptions {
+  /**
+   * ZMQ_CONFLATE (default false): keep only the newest message waiting per peer and direction
+   * (the high-water marks then do not apply); send() refuses multi-frame messages (RangeError).
+   */
+  conflate?: boolean
+}
+
+export interface ConflateOptionProperties {
+  conflate: boolean
+}

@@ -115,6 +115,25 @@ export interface OptionValues {
   verbosity: null | "allSubs" | "allSubsUnsubs"
   /** ZMQ_XPUB_WELCOME_MSG: sent to every new subscriber. */
   welcomeMessage: Uint8Array | null
+  // ---- pub/sub and conflate (see publisher-base.ts, subscriber-base.ts, pipe.ts) -----------
+  /**
+   * Ironhouse (PUB, XPUB; default 1024): longest subscription prefix a peer may send, in octets;
+   * -1 no limit. A peer that sends a longer one is disconnected (`disconnect` event with an
+   * ERR_IRONHOUSE_SUBSCRIPTION_TOO_LARGE error). libzmq has no limit.
+   */
+  maxSubscriptionSize: number
+  /**
+   * Ironhouse (PUB, XPUB; default 10 000): most distinct prefixes one peer may hold subscribed;
+   * -1 no limit. A peer that subscribes to one more is disconnected (`disconnect` event with an
+   * ERR_IRONHOUSE_TOO_MANY_SUBSCRIPTIONS error). libzmq has no limit.
+   */
+  maxSubscriptions: number
+  /** ZMQ_CONFLATE (PUSH, PULL, DEALER, PUB, SUB): keep only the last message per peer and direction. */
+  conflate: boolean
+  /** ZMQ_INVERT_MATCHING (PUB, XPUB, SUB): a message goes to / is kept by those whose prefixes do NOT match. */
+  invertMatching: boolean
+  /** ZMQ_XPUB_MANUAL: subscriptions from peers are only reported; XPublisher.subscribe() applies them. */
+  manual: boolean
 }
 
 export type OptionName = keyof OptionValues
@@ -164,6 +183,11 @@ export function defaultOptions(): OptionValues {
     noDrop: false,
     verbosity: null,
     welcomeMessage: null,
+    maxSubscriptionSize: 1024,
+    maxSubscriptions: 10_000,
+    conflate: false,
+    invertMatching: false,
+    manual: false,
   }
 }
 
@@ -243,6 +267,11 @@ const SPECS: Record<OptionName, Spec> = {
   noDrop: bool,
   verbosity: { kind: "choice", values: [null, "allSubs", "allSubsUnsubs"] },
   welcomeMessage: { kind: "bytes", minOctets: 0, maxOctets: INT32_MAX },
+  maxSubscriptionSize: int(-1),
+  maxSubscriptions: int(-1),
+  conflate: bool,
+  invertMatching: bool,
+  manual: bool,
 }
 
 /** Options every socket type has. */
@@ -414,9 +443,6 @@ const NOT_IMPLEMENTED = new Set([
   "vmciBufferMinSize",
   "vmciBufferMaxSize",
   "vmciConnectTimeout",
-  "conflate",
-  "invertMatching",
-  "manual",
   "notify",
 ])
 

@@ -66,6 +66,11 @@ export class Pipe {
   subscriptions: SubscriptionTrie | undefined
   /** The listener that accepted this pipe's connection (bind side), for unbind(). */
   listenerKey: string | undefined
+  /**
+   * ZMQ_CONFLATE: at most one message waits in each direction, the newest (libzmq's
+   * ypipe_conflate); the high-water marks do not apply, so reading never pauses.
+   */
+  conflate = false
 
   sendHighWaterMark: number
   receiveHighWaterMark: number
@@ -84,7 +89,7 @@ export class Pipe {
 
   /** Room for one more outbound message (below the send high-water mark; 0 = no limit). */
   get hasRoom(): boolean {
-    return this.sendHighWaterMark === 0 || this.#out.length < this.sendHighWaterMark
+    return this.conflate || this.sendHighWaterMark === 0 || this.#out.length < this.sendHighWaterMark
   }
 
   /** Messages waiting in this pipe (not yet given to the engine). */
@@ -107,6 +112,7 @@ export class Pipe {
       return
     }
     if (this.#out.length === 0) this.owner.queuedOutputChanged(this, 1)
+    else if (this.conflate) this.#out.clear() // conflate: the newest replaces what waits
     this.#out.push(frames)
   }
 
@@ -156,6 +162,11 @@ export class Pipe {
 
   /** A message arrived from the peer; pause reading at the receive high-water mark. */
   pushInbound(frames: Uint8Array[]): void {
+    if (this.conflate) {
+      this.inbound.clear()
+      this.inbound.push(frames)
+      return
+    }
     this.inbound.push(frames)
     if (!this.#paused && this.receiveHighWaterMark > 0 && this.inbound.length >= this.receiveHighWaterMark) {
       this.#paused = true

@@ -221,9 +221,16 @@ export abstract class Socket {
     return out
   }
 
-  /** Close a pipe's connection (e.g. a second PAIR peer, a duplicate ROUTER identity). */
-  protected dropConnection(pipe: Pipe): void {
-    pipe.conn?.close()
+  /**
+   * Close a pipe's connection (e.g. a second PAIR peer, a duplicate ROUTER identity). With a
+   * `reason` (the peer broke a limit after its handshake) the peer is gone at once, as after a
+   * protocol error: nothing more it sent is handled, and the `disconnect` event carries the reason.
+   */
+  protected dropConnection(pipe: Pipe, reason?: ProtocolError): void {
+    const conn = pipe.conn
+    if (conn === undefined) return
+    conn.close()
+    if (reason !== undefined) this.#connectionClosed(pipe, conn, reason)
   }
 
   // ---- properties ------------------------------------------------------------------------
@@ -486,17 +493,19 @@ export abstract class Socket {
   }
 
   #attach(pipe: Pipe): boolean {
+    // ZMQ_CONFLATE applies to the socket types that have the option (libzmq: DEALER, PULL, PUSH, PUB, SUB).
+    pipe.conflate = this.#allowed.has("conflate") && this.#options.conflate
     if (!this.xattach(pipe)) return false
     pipe.attached = true
     this.wakeSender()
     return true
   }
 
-  #connectionClosed(pipe: Pipe, conn: StreamConnection): void {
+  #connectionClosed(pipe: Pipe, conn: StreamConnection, error?: ProtocolError): void {
     if (pipe.conn !== conn) return
     if (pipe.handshaking) this.#pendingHandshakes--
     pipe.detachConnection()
-    if (!this.#closed) this.#emit({ type: "disconnect", address: pipe.address })
+    if (!this.#closed) this.#emit({ type: "disconnect", address: pipe.address, ...(error !== undefined ? { error } : {}) })
     const dialer = pipe.dialer
     if (dialer === undefined || pipe.terminated) {
       this.#terminatePipe(pipe, false)
@@ -639,6 +648,10 @@ export abstract class Socket {
       )
     }
     const frames = toFrames(message)
+    if (frames.length > 1 && this.#options.conflate && this.#allowed.has("conflate")) {
+      // libzmq's conflate queue holds one frame, so it would deliver a fragment: refuse instead.
+      throw argumentError("range", `conflate: expected a single-frame message, got ${frames.length} frames`)
+    }
     const signal = options?.signal
     if (signal?.aborted) return Promise.reject(signal.reason)
     let sent: boolean

@@ -35,7 +35,7 @@ export class StreamConnection {
       this.engine.receiveData(chunk)
       this.pump()
     })
-    socket.on("drain", () => this.#handlers.onDrain?.(this))
+    socket.on("drain", () => this.#guard("drain", () => this.#handlers.onDrain?.(this)))
     socket.on("error", () => {
       /* reported through close(hadError) */
     })
@@ -150,6 +150,23 @@ export class StreamConnection {
     this.#closed = true
     if (this.#timer) clearTimeout(this.#timer)
     this.engine.close()
-    this.#handlers.onClose?.(this, hadError)
+    this.#guard("close", () => this.#handlers.onClose?.(this, hadError))
+  }
+
+  /**
+   * Run a handler for a transport event (close, drain) that cannot be allowed to throw out of
+   * Node's event emitter: that would be an uncaught exception, i.e. one peer taking the process
+   * down. A failure is reported as a process warning and, for drain, costs this connection.
+   */
+  #guard(what: string, run: () => void): void {
+    try {
+      run()
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err)
+      process.emitWarning(`Ironhouse: handling a connection's ${what} failed: ${message}`, {
+        code: "IRONHOUSE_EVENT_HANDLER_FAILED",
+      })
+      if (what !== "close") this.destroy()
+    }
   }
 }
