@@ -307,6 +307,26 @@ export abstract class Socket {
 
   /** Bind to an endpoint (`tcp://host:port`, `tcp://*:*`, `ipc:///path`, ...). */
   async bind(address: string): Promise<void> {
+    return this.#endpointOperation(() => this.#bind(address))
+  }
+
+  /**
+   * One bind() or unbind() at a time, as `zeromq`: a second one while one is pending rejects
+   * with EBUSY (zeromq's "Socket is blocked by a bind or unbind operation").
+   */
+  #endpointOperationPending = false
+
+  async #endpointOperation(operation: () => Promise<void>): Promise<void> {
+    if (this.#endpointOperationPending) throw socketError("EBUSY", "Socket is blocked by a bind or unbind operation")
+    this.#endpointOperationPending = true
+    try {
+      await operation()
+    } finally {
+      this.#endpointOperationPending = false
+    }
+  }
+
+  async #bind(address: string): Promise<void> {
     if (this.#closed) throw socketError("EBADF")
     const endpoint = parseEndpoint(address, "bind")
     this.#securityOptions() // fail now, not on the first connection, when keys are missing
@@ -335,6 +355,10 @@ export abstract class Socket {
 
   /** Stop listening on an endpoint (as given to bind() or as lastEndpoint reported it). */
   async unbind(address: string): Promise<void> {
+    return this.#endpointOperation(() => this.#unbind(address))
+  }
+
+  async #unbind(address: string): Promise<void> {
     if (this.#closed) throw socketError("EBADF")
     checkEndpointSyntax(address) // EINVAL / EPROTONOSUPPORT before the lookup (ENOENT), as zeromq
     let key: string | undefined
