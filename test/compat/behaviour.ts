@@ -296,6 +296,23 @@ export function behaviourSuite(name: string, zmq: Impl): void {
       assert.throws(() => s.disconnect(null as never), TypeError)
     })
 
+    it("a second bind()/unbind() while one is pending fails with EBUSY; the first completes", async () => {
+      const s = track(new zmq.Pull())
+      // zeromq throws EBUSY synchronously, Ironhouse rejects: `async () =>` counts both.
+      const first = s.bind("tcp://127.0.0.1:*")
+      await assert.rejects(async () => s.bind("tcp://127.0.0.1:*"), code("EBUSY"))
+      await first
+      const endpoint = s.lastEndpoint as string
+      assert.match(endpoint, /^tcp:\/\/127\.0\.0\.1:\d+$/)
+      const unbinding = s.unbind(endpoint)
+      // Both started while the unbind is pending (before anything is awaited).
+      const again = assert.rejects(async () => s.unbind(endpoint), code("EBUSY"))
+      const bindMeanwhile = assert.rejects(async () => s.bind("tcp://127.0.0.1:*"), code("EBUSY"))
+      await Promise.all([again, bindMeanwhile, unbinding])
+      // Free again once the pending one settled.
+      await s.bind("tcp://127.0.0.1:*")
+    })
+
     it("events: bind, then accept and handshake when a peer connects, end after close", async () => {
       const pull = track(new zmq.Pull())
       const push = track(new zmq.Push())
