@@ -161,7 +161,16 @@ function parseTcp(whole: string, text: string, usage: "bind" | "connect"): TcpEn
     if (host === "*") throw endpointArgumentError("range", `expected a host to connect to, got "*"`)
   }
   const endpoint: TcpEndpoint = { transport: "tcp", host: host === "*" ? "" : host, port }
-  return source === undefined ? endpoint : { ...endpoint, source }
+  if (source === undefined) return endpoint
+  const sourceFamily = isIP(source.host)
+  const destinationFamily = isIP(host)
+  if (sourceFamily !== 0 && destinationFamily !== 0 && sourceFamily !== destinationFamily) {
+    throw endpointArgumentError(
+      "range",
+      `expected source and destination of one address family, got IPv${sourceFamily} ${quote(source.host)} and IPv${destinationFamily} ${quote(host)} in ${quote(text)}`,
+    )
+  }
+  return { ...endpoint, source }
 }
 
 /**

@@ -51,7 +51,7 @@ function addressError(code: "ENODEV", message: string): Error & { code: string }
 
 /**
  * The address of network interface `name` in the first family of `families` it has one of;
- * undefined when there is no such interface. Link-local IPv6 addresses come last (they need a
+ * undefined when there is no such interface, null when it has no address of those families. Link-local IPv6 addresses come last (they need a
  * scope) and carry it (`fe80::1%eth0`).
  */
 export function interfaceAddress(name: string, families: readonly (4 | 6)[]): string | undefined | null {

@@ -45,6 +45,7 @@ describe("parseEndpoint", () => {
     rejects("tcp://[::1:0;127.0.0.1:5555", "connect", RangeError, "EINVAL", /"\]"/)
     rejects("tcp://no-such-if9:0;127.0.0.1:5555", "connect", RangeError, "EINVAL", /network interface of this host \(.*lo.*\), got "no-such-if9"/)
     rejects("tcp://host.example.com:0;127.0.0.1:5555", "connect", RangeError, "EINVAL", /no DNS names/)
+    rejects("tcp://127.0.0.2:0;[::1]:5555", "connect", RangeError, "EINVAL", /one address family, got IPv4 "127.0.0.2" and IPv6 "::1"/)
     // The destination is checked as without a source.
     rejects("tcp://127.0.0.2:0;127.0.0.1:0", "connect", RangeError, "EINVAL", /port 1-65535 to connect/)
   })
