@@ -13,6 +13,7 @@ import * as zmq from "zeromq"
 import { Pull, Push, SocketError } from "../../src/index.js"
 import { getProperty } from "../../src/wire/metadata.js"
 import { unmapIPv4 } from "../../src/transport/peer-address.js"
+import { Dialer, type DialerEvent } from "../../src/transport/dialer.js"
 
 zmq.context.blocky = false
 
@@ -155,6 +156,35 @@ describe("tcp://SOURCE;DEST (connect from a source address)", () => {
       push.close()
       server.close()
     }
+  })
+
+  it("a source interface that is gone when the dialer tries fails that attempt with ENODEV and is retried", async () => {
+    const events: DialerEvent[] = []
+    let connected = false
+    const retried = new Promise<void>((resolve) => {
+      const dialer = new Dialer(
+        // As parseEndpoint accepted it while the interface existed; it is gone by the dial.
+        { transport: "tcp", host: "127.0.0.1", port: 9, source: { host: "gone0", port: 0 } },
+        { reconnectInterval: 10_000, reconnectMaxInterval: 0, connectTimeout: 0 },
+        {
+          onConnected: () => (connected = true),
+          onEvent: (event) => {
+            events.push(event)
+            if (event.type === "connect:retry") {
+              dialer.stop()
+              resolve()
+            }
+          },
+        },
+      )
+      dialer.start()
+    })
+    await retried
+    assert.deepEqual(events.map((e) => e.type), ["connect:delay", "close", "connect:retry"])
+    const close = events[1] as Extract<DialerEvent, { type: "close" }>
+    assert.equal((close.error as { code?: string } | undefined)?.code, "ENODEV")
+    assert.match(close.error?.message ?? "", /source interface "gone0" does not exist/)
+    assert.equal(connected, false)
   })
 
   it("an interface-name source takes the destination's family (lo to ::1)", async () => {
