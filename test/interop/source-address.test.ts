@@ -10,6 +10,8 @@
 import { after, before, describe, it } from "node:test"
 import assert from "node:assert/strict"
 import net from "node:net"
+import { spawn } from "node:child_process"
+import { fileURLToPath } from "node:url"
 import * as zmq from "zeromq"
 import { Authenticator, type AuthDecision } from "../../src/auth/authenticator.js"
 import { serveZeromqZap, type ZeromqZapServer } from "../../src/auth/zeromq-zap.js"
@@ -191,5 +193,23 @@ describe("ZAP address on a dual-stack listener", () => {
       refused.close()
       server.close()
     }
+  })
+})
+
+describe("examples/security/strawhouse", () => {
+  it("runs: the client from 127.0.0.2 is admitted and its message arrives, the one from 127.0.0.1 is refused", async () => {
+    const file = fileURLToPath(new URL("../../examples/security/strawhouse.js", import.meta.url))
+    const { status, out } = await new Promise<{ status: number | null; out: string }>((resolve) => {
+      const child = spawn(process.execPath, [file], { stdio: ["ignore", "pipe", "inherit"] })
+      let out = ""
+      child.stdout.on("data", (c: Buffer) => (out += c.toString()))
+      child.once("exit", (status) => resolve({ status, out }))
+    })
+    assert.equal(status, 0, out)
+    assert.match(out, /127\.0\.0\.2 admitted/)
+    assert.match(out, /server got "hello from 127\.0\.0\.2" from 127\.0\.0\.2/)
+    assert.match(out, /127\.0\.0\.1 refused/)
+    assert.match(out, /refused a client with status 400/)
+    assert.doesNotMatch(out, /server got "hello from 127\.0\.0\.1"/)
   })
 })
