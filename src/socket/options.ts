@@ -65,8 +65,13 @@ export interface OptionValues {
   zapEnforceDomain: boolean
   /** Ironhouse: the authentication hook for this socket (else its context's zapHandler). */
   authenticate: Authenticate | undefined
-  /** Ironhouse: most connections allowed in the handshake at once; more are closed on accept. */
+  /**
+   * Ironhouse: most accepted connections in their handshake at once; at the limit a newcomer
+   * sheds the oldest of the most represented source (handshake-guard.ts), it is never refused.
+   */
   maxPendingHandshakes: number
+  /** Ironhouse: ms an accepted connection has to send its 64-octet greeting; 0: handshakeInterval only. */
+  greetingTimeout: number
   /** Ironhouse: remember the peer of every received message for peerOf(). */
   trackPeers: boolean
   // ---- sockets that send ------------------------------------------------------------------
@@ -130,7 +135,8 @@ export function defaultOptions(): OptionValues {
     zapDomain: null,
     zapEnforceDomain: false,
     authenticate: undefined,
-    maxPendingHandshakes: 128,
+    maxPendingHandshakes: 4096,
+    greetingTimeout: 5_000,
     trackPeers: false,
     sendHighWaterMark: 1000,
     sendTimeout: -1,
@@ -186,6 +192,7 @@ const SPECS: Record<OptionName, Spec> = {
   zapEnforceDomain: bool,
   authenticate: { kind: "function" },
   maxPendingHandshakes: int(1),
+  greetingTimeout: int(0),
   trackPeers: bool,
   sendHighWaterMark: int(0),
   sendTimeout: int(-1),
@@ -227,6 +234,7 @@ export const COMMON_OPTIONS: readonly OptionName[] = [
   "zapEnforceDomain",
   "authenticate",
   "maxPendingHandshakes",
+  "greetingTimeout",
   "trackPeers",
 ]
 export const WRITABLE_OPTIONS: readonly OptionName[] = ["sendHighWaterMark", "sendTimeout"]
