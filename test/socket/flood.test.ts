@@ -1,0 +1,195 @@
+/**
+ * Service under a handshake flood (issue 8 item 6; CVE-2020-15166 is the anchor). A thousand
+ * connections per server are held open in every pre-authentication state (flood-helpers.ts:
+ * silent, part of a greeting, a greeting, a HELLO and no INITIATE), mostly from another
+ * loopback address, while a legitimate client — Ironhouse, and libzmq through the `zeromq`
+ * package — connects, completes its handshake and a request/reply. Asserted: it completes (a
+ * generous timeout is there for safety only; speed is a bench row, "handshake under flood").
+ * With a small maxPendingHandshakes the guard sheds the oldest of the crowded source instead of
+ * refusing the newcomer; the greeting deadline closes connections that never greet.
+ */
+import { after, before, describe, it } from "node:test"
+import assert from "node:assert/strict"
+import * as zmq from "zeromq"
+import { Reply, Request, type SocketEvent } from "../../src/index.js"
+import { curveKeyPair } from "../../src/crypto/keys.js"
+import type { AuthRequest } from "../../src/mechanism/mechanism.js"
+import { Flood, holdFlood, type FloodMechanism } from "./flood-helpers.js"
+import { until } from "./helpers.js"
+
+zmq.context.blocky = false
+
+const HELD = 1000
+/** Most of the flood comes from another host (127.0.0.2), some from the client's own address. */
+const FLOOD_SOURCES = ["127.0.0.2", "127.0.0.2", "127.0.0.2", "127.0.0.1"]
+const SAFETY_MS = 60_000
+
+function portOf(endpoint: string | null): number {
+  return Number((endpoint ?? "").split(":").pop())
+}
+
+interface Server {
+  reply: Reply
+  serverKey: string | undefined
+  authenticated: AuthRequest[]
+  events: SocketEvent[]
+  serve: Promise<void>
+}
+
+async function startServer(mechanism: FloodMechanism, extra: Record<string, unknown> = {}): Promise<Server> {
+  const authenticated: AuthRequest[] = []
+  const authenticate = (req: AuthRequest): { status: number; userId: string } => {
+    authenticated.push(req)
+    const [user, password] = req.credentials.map((c) => Buffer.from(c).toString())
+    if (req.mechanism === "PLAIN" && !(user === "legit" && password === "secret")) {
+      return { status: 400, userId: "" }
+    }
+    return { status: 200, userId: "legit" }
+  }
+  const keys = mechanism === "CURVE" ? curveKeyPair() : undefined
+  const security =
+    mechanism === "CURVE"
+      ? { curveServer: true, curveSecretKey: keys?.secretKey }
+      : mechanism === "PLAIN"
+        ? { plainServer: true }
+        : {}
+  // backlog: Linux answers connects beyond a small listen backlog with a 1 s SYN retry, which
+  // only slows the flood's setup down (the default, 100, is libzmq's).
+  const reply = new Reply({ linger: 0, backlog: 1024, authenticate, ...security, ...extra })
+  const events: SocketEvent[] = []
+  reply.events.on("handshake:error:other", (e) => events.push(e))
+  await reply.bind("tcp://127.0.0.1:*")
+  const serve = (async () => {
+    try {
+      for (;;) {
+        const request = await reply.receive()
+        await reply.send(request)
+      }
+    } catch {
+      // closed
+    }
+  })()
+  return { reply, serverKey: keys?.publicKey, authenticated, events, serve }
+}
+
+function clientOptions(mechanism: FloodMechanism, serverKey: string | undefined): Record<string, unknown> {
+  if (mechanism === "CURVE") {
+    const pair = curveKeyPair()
+    return { curveServerKey: serverKey, curvePublicKey: pair.publicKey, curveSecretKey: pair.secretKey }
+  }
+  if (mechanism === "PLAIN") return { plainUsername: "legit", plainPassword: "secret" }
+  return {}
+}
+
+/** A legitimate client's connect + handshake + one request/reply; resolves with the reply. */
+async function legitimateExchange(
+  impl: "ironhouse" | "zeromq",
+  mechanism: FloodMechanism,
+  server: Server,
+): Promise<string> {
+  const options = { linger: 0, receiveTimeout: SAFETY_MS, ...clientOptions(mechanism, server.serverKey) }
+  const request = impl === "ironhouse" ? new Request(options) : new zmq.Request(options)
+  try {
+    request.connect(server.reply.lastEndpoint as string)
+    await request.send(`hello from ${impl}`)
+    const [reply] = await request.receive()
+    return String(reply)
+  } finally {
+    request.close()
+  }
+}
+
+for (const mechanism of ["NULL", "PLAIN", "CURVE"] as const) {
+  describe(`${mechanism} server with ${HELD} connections held in every pre-authentication state`, () => {
+    let server: Server
+    let flood: Flood
+    before(async () => {
+      server = await startServer(mechanism)
+      flood = await holdFlood({
+        port: portOf(server.reply.lastEndpoint),
+        mechanism,
+        serverKey: server.serverKey,
+        count: HELD,
+        localAddresses: FLOOD_SOURCES,
+        plain: { username: "legit", password: "secret" }, // an insider: PLAIN HELLOs that get a WELCOME
+      })
+    })
+    after(async () => {
+      flood.close()
+      server.reply.close()
+      await server.serve
+    })
+
+    for (const impl of ["ironhouse", "zeromq"] as const) {
+      it(`a legitimate ${impl} client completes its handshake and a request/reply`, async () => {
+        assert.equal(await legitimateExchange(impl, mechanism, server), `hello from ${impl}`)
+        // It was served while the flood was held: nothing was shed (HELD < maxPendingHandshakes);
+        // only connections that never sent a whole greeting may have met the greeting deadline.
+        const shed = server.events.filter((e) => e.type === "handshake:error:other" && e.error.code === "ERR_IRONHOUSE_HANDSHAKE_LIMIT")
+        assert.equal(shed.length, 0, "nothing shed")
+        assert.equal(flood.closedIn("greeting") + flood.closedIn("hello"), 0, "the greeted flood connections are all still open")
+        if (mechanism !== "NULL") {
+          assert.ok(server.authenticated.some((r) => r.mechanism === mechanism), "the client was authenticated")
+        }
+      })
+    }
+  })
+}
+
+describe("a handshake flood beyond maxPendingHandshakes", () => {
+  for (const impl of ["ironhouse", "zeromq"] as const) {
+    it(`CURVE, limit 200, ${HELD} held: the oldest of the crowded source are shed and a ${impl} client gets in`, async () => {
+      const limit = 200
+      const server = await startServer("CURVE", { maxPendingHandshakes: limit })
+      let flood: Flood | undefined
+      try {
+        flood = await holdFlood({
+          port: portOf(server.reply.lastEndpoint),
+          mechanism: "CURVE",
+          serverKey: server.serverKey,
+          count: HELD,
+          localAddresses: ["127.0.0.2"],
+        })
+        const held = flood
+        await until(() => held.open <= limit, `at most ${limit} flood connections are left`, SAFETY_MS)
+        assert.equal(await legitimateExchange(impl, "CURVE", server), `hello from ${impl}`)
+        // The client (from 127.0.0.1) pushed out one more flood connection (from the crowded
+        // 127.0.0.2), never the other way round.
+        await until(() => held.open === limit - 1, "one more flood connection shed for the client", SAFETY_MS)
+        const shed = server.events.filter((e) => e.type === "handshake:error:other" && e.error.code === "ERR_IRONHOUSE_HANDSHAKE_LIMIT")
+        assert.equal(shed.length, HELD - limit + 1)
+        // The oldest went first: the survivors are the newest connections.
+        const survivors = held.held.map((h, i) => (h.closed ? -1 : i)).filter((i) => i >= 0)
+        assert.ok((survivors[0] ?? 0) >= HELD - limit, `only the newest survive (first survivor #${survivors[0]})`)
+      } finally {
+        flood?.close()
+        server.reply.close()
+        await server.serve
+      }
+    })
+  }
+
+  it("the greeting deadline closes connections that do not greet in time, not those that did", async () => {
+    const server = await startServer("CURVE", { greetingTimeout: 300 })
+    let flood: Flood | undefined
+    try {
+      flood = await holdFlood({
+        port: portOf(server.reply.lastEndpoint),
+        mechanism: "CURVE",
+        serverKey: server.serverKey,
+        count: 40,
+      })
+      const held = flood
+      await until(() => held.closedIn("silent") === 10 && held.closedIn("partial") === 10, "the non-greeting ones are closed", SAFETY_MS)
+      assert.equal(held.closedIn("greeting"), 0, "a complete greeting is left to handshakeInterval")
+      assert.equal(held.closedIn("hello"), 0)
+      const timeouts = server.events.filter((e) => e.type === "handshake:error:other" && e.error.code === "ERR_ZMTP_HANDSHAKE_TIMEOUT")
+      assert.equal(timeouts.length, 20)
+      assert.equal(await legitimateExchange("zeromq", "CURVE", server), "hello from zeromq")
+    } finally {
+      flood?.close()
+      server.reply.close()
+      await server.serve
+    }
+  })
+})
