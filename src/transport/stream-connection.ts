@@ -195,7 +195,10 @@ export class StreamConnection {
       done()
       return
     }
-    if (this.#ending) throw new Error("linger() called twice")
+    if (this.#ending) {
+      this.socket.once("close", () => done()) // a second caller: done when the first one is
+      return
+    }
     this.#ending = true
     this.flush()
     this.engine.close()
