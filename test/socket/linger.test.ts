@@ -108,7 +108,7 @@ describe("linger covers what the transport holds", () => {
       const elapsed = performance.now() - started
       assert.ok(elapsed >= linger - 5, `whenClosed waited for linger (resolved after ${elapsed.toFixed(0)} ms)`)
       // Generous bound for a loaded machine: linger is an upper limit, not a hint.
-      assert.ok(elapsed < linger + 5000, `whenClosed resolved once linger expired (after ${elapsed.toFixed(0)} ms)`)
+      assert.ok(elapsed < linger + 10_000, `whenClosed resolved once linger expired (after ${elapsed.toFixed(0)} ms)`)
       reader.conn?.socket.resume()
       await reader.untilClosed(10_000)
       assert.equal(reader.events.filter((e) => e.type === "message").length, 0, "the message was cut off")
@@ -198,9 +198,36 @@ describe("process exit and linger", () => {
     })
 
     it(`${name}: an unclosed socket with linger -1 keeps waiting for its peer, with the warning`, async () => {
-      const r = unclosed(impl, -1, await reservedPort(), 3000)
-      assert.equal(r.signal, "SIGTERM", "still running when killed")
-      assert.ok(String(r.stderr).includes(LINGER_WARNING), `the warning (stderr: ${String(r.stderr)})`)
+      const port = await reservedPort()
+      const body = `
+        const push = new ${impl}.Push()
+        push.connect("tcp://127.0.0.1:${port}")
+        await push.send("never delivered")`
+      const child = spawn(process.execPath, childCode(body), { stdio: ["ignore", "ignore", "pipe"] })
+      let stderr = ""
+      let exited = false
+      child.once("exit", () => (exited = true))
+      try {
+        // Wait for the warning (an event, not a fixed sleep), then check the child still runs.
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`no warning within 30 s (stderr: ${stderr})`)), 30_000)
+          child.stderr.on("data", (chunk: Buffer) => {
+            stderr += chunk.toString()
+            if (stderr.includes(LINGER_WARNING)) {
+              clearTimeout(timer)
+              resolve()
+            }
+          })
+          child.once("exit", () => {
+            clearTimeout(timer)
+            reject(new Error(`exited although its message was never delivered (stderr: ${stderr})`))
+          })
+        })
+        await delay(200)
+        assert.equal(exited, false, "still waiting for its peer after the warning")
+      } finally {
+        child.kill("SIGKILL")
+      }
     })
   }
 })
