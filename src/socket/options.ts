@@ -66,8 +66,9 @@ export interface OptionValues {
   /** Ironhouse: the authentication hook for this socket (else its context's zapHandler). */
   authenticate: Authenticate | undefined
   /**
-   * Ironhouse: most accepted connections in their handshake at once; at the limit a newcomer
-   * sheds the oldest of the most represented source (handshake-guard.ts), it is never refused.
+   * Ironhouse: most accepted connections in their handshake at once (and at most half of the
+   * process's file descriptors); at the limit a newcomer sheds the oldest of the most
+   * represented source (handshake-guard.ts), it is never refused.
    */
   maxPendingHandshakes: number
   /** Ironhouse: ms an accepted connection has to send its 64-octet greeting; 0: handshakeInterval only. */

@@ -29,10 +29,11 @@ import { Dialer, type DialerEvent } from "../transport/dialer.js"
 import { parseEndpoint } from "../transport/endpoint.js"
 import { listen } from "../transport/index.js"
 import type { Listener } from "../transport/listener.js"
+import { openFileLimit } from "../transport/fd-limit.js"
 import { Context, context as defaultContext, registerForExit, type ExitParticipant, type ExitRegistration } from "./context.js"
 import { FairQueue } from "./fair-queue.js"
 import { asBuffers, toFrames, type MessageLike } from "./message.js"
-import { Observer, type SocketEvent } from "./observer.js"
+import { Observer, type EventErrorDetail, type SocketEvent } from "./observer.js"
 import {
   applyOptions,
   convertOption,
@@ -329,7 +330,11 @@ export abstract class Socket {
     try {
       listener = await listen(
         endpoint,
-        { backlog: this.#options.backlog, ipv6: this.#options.ipv6 },
+        {
+          backlog: this.#options.backlog,
+          ipv6: this.#options.ipv6,
+          onAcceptError: (err) => this.#acceptFailed(entry, err),
+        },
         (socket, peerAddress) => this.#accept(entry, socket, peerAddress),
       )
     } catch (err) {
@@ -421,10 +426,14 @@ export abstract class Socket {
     // Safe by default under a handshake flood (handshake-guard.ts): the connections in their
     // handshake stay within maxPendingHandshakes, and a newcomer is never refused for it: the
     // oldest one of the most represented source (else the oldest) makes room.
-    const limit = this.#options.maxPendingHandshakes
+    const limit = pendingHandshakeLimit(this.#options.maxPendingHandshakes)
     while (this.#handshakes.size >= limit) {
       const victim = this.#handshakes.victim() as Pipe
-      this.#shed(victim, limit)
+      this.#shed(
+        victim,
+        `shed: ${limit} connections were in their handshake (maxPendingHandshakes); this was the oldest ` +
+          `of the most represented source`,
+      )
       if (this.#handshakes.has(victim)) break // cannot happen (#shed always ends its handshake); never loop
     }
     const pipe = new Pipe(this.#owner, address, undefined, this.#options.sendHighWaterMark, this.#options.receiveHighWaterMark)
@@ -445,14 +454,34 @@ export abstract class Socket {
     this.#startConnection(pipe, socket, peerAddress)
   }
 
+  /**
+   * accept() failed (zeromq's `accept:error`). Out of file descriptors (EMFILE/ENFILE), a
+   * handshake flood would lock newcomers out below maxPendingHandshakes: shed one pending
+   * connection per failure (the same choice as #accept), so the next attempt gets a descriptor.
+   */
+  #acceptFailed(entry: ListenerEntry, err: Error): void {
+    if (this.#closed) return
+    const address = entry.listener?.endpoint ?? entry.requested
+    const given = (err as { code?: unknown; errno?: unknown })
+    const code = typeof given.code === "string" ? given.code : "EUNKNOWN"
+    const error: EventErrorDetail = Object.assign(new Error(err.message), {
+      code,
+      ...(typeof given.errno === "number" ? { errno: given.errno } : {}),
+    })
+    this.#emit({ type: "accept:error", address, error })
+    if ((code === "EMFILE" || code === "ENFILE") && this.#handshakes.size > 0) {
+      this.#shed(
+        this.#handshakes.victim() as Pipe,
+        `shed: out of file descriptors (${code}) with ${this.#handshakes.size} connections in their handshake; ` +
+          `this was the oldest of the most represented source`,
+      )
+    }
+  }
+
   /** Drop a connection still in its handshake to make room (see #accept). */
-  #shed(pipe: Pipe, limit: number): void {
+  #shed(pipe: Pipe, reason: string): void {
     const conn = pipe.conn
-    const error = protocolError(
-      ErrorCode.HANDSHAKE_LIMIT,
-      `shed: ${limit} connections were in their handshake (maxPendingHandshakes); this was the oldest ` +
-        `of the most represented source`,
-    )
+    const error = protocolError(ErrorCode.HANDSHAKE_LIMIT, reason)
     if (conn !== undefined) conn.abort(error) // reports handshake:error:other, then the pipe goes
     if (pipe.conn === conn) {
       // Not reported through the connection (already closing): let the pipe go here.
@@ -1038,6 +1067,15 @@ export abstract class Socket {
     }
     return `${this.constructor.name} ${inspect(state, { ...opts, depth: depth < 0 ? 0 : depth })}`
   }
+}
+
+/**
+ * The effective cap on accepted connections in their handshake: maxPendingHandshakes, and at
+ * most half the process's file descriptors (the other half for established connections, files
+ * and listeners), since a process out of descriptors drops every newcomer (fd-limit.ts).
+ */
+function pendingHandshakeLimit(option: number): number {
+  return Math.max(1, Math.min(option, Math.floor(openFileLimit() / 2)))
 }
 
 /** Node's bind failure → SocketError with the errno name `zeromq` would give. */

@@ -13,6 +13,12 @@ export interface ListenOptions {
   backlog: number
   /** tcp://*: bind every IPv6 and IPv4 interface instead of IPv4 only (ZMQ_IPV6). */
   ipv6: boolean
+  /**
+   * An error of the listening socket after bind, typically accept() failing with EMFILE/ENFILE
+   * when the process is out of file descriptors (libuv then drops the waiting connections).
+   * Never thrown: reported here only.
+   */
+  onAcceptError?: (error: Error) => void
 }
 
 /** Called for every accepted connection, with the peer's address ("" for ipc). */
