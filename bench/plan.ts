@@ -20,6 +20,8 @@ export interface Settings {
   /** Idle connections for the memory row, and how many connecting processes hold them. */
   readonly connections: number
   readonly connectorProcesses: number
+  /** Connections held open by the handshake flood (issue 8 item 6), within the fd limit. */
+  readonly floodConnections?: number
 }
 
 /** One column of one row group: run `repeats` times, each run yielding every row's value. */
@@ -290,7 +292,43 @@ export function planMeasurements(settings: Settings, c: CReference): Measurement
       },
     })
   }
+  if (settings.floodConnections !== undefined) plan.push(...floodMeasurements(settings.floodConnections))
   return plan
+}
+
+/**
+ * Handshake under flood (issue 8 item 6, CVE-2020-15166): a CURVE server (flood-server.ts)
+ * while the client process (flood-client.ts) holds `count` connections open in every
+ * pre-authentication state, then times a legitimate CURVE handshake + request/reply.
+ */
+function floodMeasurements(count: number): Measurement[] {
+  const security = "CURVE"
+  const group = `${Test.FLOOD} (N=${count} held)`
+  const rows: Measurement["rows"] = [
+    { key: { test: Test.FLOOD, security, size: HANDSHAKE_SIZE, unit: Unit.MILLISECONDS }, read: (r) => field(r, "legitMs") },
+    { key: { test: Test.FLOOD_RSS, security, size: null, unit: Unit.MIB }, read: (r) => field(r, "serverRss") / 2 ** 20 },
+    { key: { test: Test.FLOOD_HELD, security, size: null, unit: Unit.CONNECTIONS }, read: (r) => field(r, "heldOpen") },
+  ]
+  return (["ironhouse", "zeromq"] as const).map((impl) => ({
+    group,
+    column: impl,
+    rows,
+    scenario: {
+      server: nodeRole("flood-server", { impl, security }),
+      clients: (ready) => [
+        nodeRole("flood-client", {
+          impl,
+          security,
+          count,
+          endpoint: text(ready, "endpoint"),
+          serverKey: optionalText(ready, "serverKey"),
+          serverPid: field(ready, "pid"),
+        }),
+      ],
+      resultFrom: "client",
+      timeoutMs: 180_000,
+    },
+  }))
 }
 
 function splitEvenly(total: number, parts: number): number[] {

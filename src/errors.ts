@@ -57,8 +57,9 @@ export const ErrorCode = {
    */
   ZAP_MALFORMED_REQUEST: "ERR_IRONHOUSE_ZAP_MALFORMED_REQUEST",
   /**
-   * (socket layer) A connection was closed on accept because its socket already had
-   * maxPendingHandshakes connections in their handshake (reported in an `accept:error` event).
+   * (socket layer) A connection still in its handshake was shed to make room for a newcomer:
+   * its socket had maxPendingHandshakes accepted connections in their handshake (reported in a
+   * `handshake:error:other` event; see src/socket/handshake-guard.ts).
    */
   HANDSHAKE_LIMIT: "ERR_IRONHOUSE_HANDSHAKE_LIMIT",
   /** (PUB/XPUB) A peer subscribed to a prefix longer than maxSubscriptionSize; it was disconnected. */

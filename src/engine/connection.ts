@@ -516,6 +516,13 @@ export class Connection {
     return raw.concat(framed)
   }
 
+  /** Octets takeOutput() would return now (what linger must still get out). */
+  get pendingOutput(): number {
+    let n = this.#encoder.pendingBytes
+    for (const raw of this.#pendingRaw) n += raw.length
+    return n
+  }
+
   /** Events since the last call, in order. */
   takeEvents(): ConnectionEvent[] {
     const events = this.#events

@@ -54,8 +54,13 @@ export interface SocketOptions {
   zapEnforceDomain?: boolean
   /** Ironhouse: authenticate clients of this socket (default: the context's zapHandler). */
   authenticate?: Authenticate | undefined
-  /** Ironhouse (default 128): connections allowed in the handshake at once; more are closed on accept. */
+  /**
+   * Ironhouse (default 4096): accepted connections allowed in their handshake at once; at the
+   * limit a newcomer sheds the oldest of the most represented source address (never refused).
+   */
   maxPendingHandshakes?: number
+  /** Ironhouse (default 5000): ms an accepted connection has to send its greeting; 0: handshakeInterval only. */
+  greetingTimeout?: number
   /** Ironhouse (default false): remember each received message's peer for peerOf(). */
   trackPeers?: boolean
   // ---- transport (tcp) options ----
@@ -125,6 +130,7 @@ export interface SocketOptionProperties {
   zapEnforceDomain: boolean
   authenticate: Authenticate | undefined
   maxPendingHandshakes: number
+  greetingTimeout: number
   trackPeers: boolean
   tcpKeepalive: number
   tcpKeepaliveIdle: number

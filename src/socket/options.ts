@@ -65,8 +65,14 @@ export interface OptionValues {
   zapEnforceDomain: boolean
   /** Ironhouse: the authentication hook for this socket (else its context's zapHandler). */
   authenticate: Authenticate | undefined
-  /** Ironhouse: most connections allowed in the handshake at once; more are closed on accept. */
+  /**
+   * Ironhouse: most accepted connections in their handshake at once (and at most half of the
+   * process's file descriptors); at the limit a newcomer sheds the oldest of the most
+   * represented source (handshake-guard.ts), it is never refused.
+   */
   maxPendingHandshakes: number
+  /** Ironhouse: ms an accepted connection has to send its 64-octet greeting; 0: handshakeInterval only. */
+  greetingTimeout: number
   /** Ironhouse: remember the peer of every received message for peerOf(). */
   trackPeers: boolean
   // ---- transport (tcp) options: every socket -------------------------------------------------
@@ -162,7 +168,8 @@ export function defaultOptions(): OptionValues {
     zapDomain: null,
     zapEnforceDomain: false,
     authenticate: undefined,
-    maxPendingHandshakes: 128,
+    maxPendingHandshakes: 4096,
+    greetingTimeout: 5_000,
     trackPeers: false,
     tcpKeepalive: -1,
     tcpKeepaliveIdle: -1,
@@ -230,6 +237,7 @@ const SPECS: Record<OptionName, Spec> = {
   zapEnforceDomain: bool,
   authenticate: { kind: "function" },
   maxPendingHandshakes: int(1),
+  greetingTimeout: int(0),
   trackPeers: bool,
   // Transport options. -1 / 0 / 1 as libzmq; Linux caps TCP_KEEPIDLE at 32767 s (MAX_TCP_KEEPIDLE).
   tcpKeepalive: int(-1, 1),
@@ -299,6 +307,7 @@ export const COMMON_OPTIONS: readonly OptionName[] = [
   "zapEnforceDomain",
   "authenticate",
   "maxPendingHandshakes",
+  "greetingTimeout",
   "trackPeers",
   // transport options
   "tcpKeepalive",

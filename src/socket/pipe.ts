@@ -14,6 +14,10 @@
  * pipe's queue; that queue is what the high-water mark bounds. Inbound: when the queue reaches
  * the receive high-water mark the transport stops reading (TCP back-pressure) until the
  * application has taken half of it.
+ *
+ * The pipe's connection state is one field, {@link PipeState}; every change goes through one
+ * setter that tells the owner (`pipeStateChanged`), so counts such as "connections in their
+ * handshake" are derived from it and cannot drift.
  */
 import type { PeerInfo } from "../engine/peer-info.js"
 import type { StreamConnection } from "../transport/stream-connection.js"
@@ -24,7 +28,22 @@ import type { SubscriptionTrie } from "./subscription-trie.js"
 /** Flush engine output at once when this many octets are waiting (else once per turn). */
 export const FLUSH_BYTES = 64 * 1024
 
+/** Where a pipe's connection is. */
+export const PipeState = {
+  /** No connection: a connect() pipe waiting for its dialer (a bind-side pipe starts here too). */
+  CONNECTING: "connecting",
+  /** A connection is attached and in its greeting / security handshake. */
+  HANDSHAKING: "handshaking",
+  /** The handshake completed: messages flow. */
+  READY: "ready",
+  /** Gone for good (bind side closed, disconnect(), or socket closed). */
+  CLOSED: "closed",
+} as const
+export type PipeState = (typeof PipeState)[keyof typeof PipeState]
+
 export interface PipeOwner {
+  /** The pipe's state changed (the only place a state change is reported). */
+  pipeStateChanged(pipe: Pipe, from: PipeState, to: PipeState): void
   /** This pipe's outbound queue became non-empty (+1) or empty (-1). */
   queuedOutputChanged(pipe: Pipe, delta: 1 | -1): void
   /** This pipe has engine output to flush soon. */
@@ -46,14 +65,10 @@ export class Pipe {
   conn: StreamConnection | undefined
   /** The peer of the last completed handshake. */
   peer: PeerInfo | undefined
-  /** A connection is attached and its handshake completed. */
-  ready = false
-  /** The connection is in its greeting/handshake (counted against maxPendingHandshakes). */
-  handshaking = false
+  /** Bind side: the address the connection came from, grouped for the handshake guard. */
+  source: string | undefined
   /** Held by the socket's routing strategies. */
   attached = false
-  /** Gone for good (bind side closed, disconnect(), or socket closed). */
-  terminated = false
   /** Registered in the owner's flush list. */
   dirty = false
   /** In the fair queue's list of pipes with messages. */
@@ -78,6 +93,7 @@ export class Pipe {
   readonly #out = new Queue<Uint8Array[]>()
   #unflushed = 0
   #paused = false
+  #state: PipeState = PipeState.CONNECTING
 
   constructor(owner: PipeOwner, address: string, dialer: Dialer | undefined, sendHwm: number, receiveHwm: number) {
     this.owner = owner
@@ -85,6 +101,37 @@ export class Pipe {
     this.dialer = dialer
     this.sendHighWaterMark = sendHwm
     this.receiveHighWaterMark = receiveHwm
+  }
+
+  get state(): PipeState {
+    return this.#state
+  }
+
+  #setState(next: PipeState): void {
+    const prev = this.#state
+    if (prev === next || prev === PipeState.CLOSED) return
+    this.#state = next
+    this.owner.pipeStateChanged(this, prev, next)
+  }
+
+  /** A connection is attached and its handshake completed. */
+  get ready(): boolean {
+    return this.#state === PipeState.READY
+  }
+
+  /** The connection is in its greeting/handshake (counted against maxPendingHandshakes). */
+  get handshaking(): boolean {
+    return this.#state === PipeState.HANDSHAKING
+  }
+
+  /** Gone for good (bind side closed, disconnect(), or socket closed). */
+  get terminated(): boolean {
+    return this.#state === PipeState.CLOSED
+  }
+
+  /** Mark the pipe gone for good (its connection, if any, is the caller's to close). */
+  terminate(): void {
+    this.#setState(PipeState.CLOSED)
   }
 
   /** Room for one more outbound message (below the send high-water mark; 0 = no limit). */
@@ -188,8 +235,7 @@ export class Pipe {
 
   attachConnection(conn: StreamConnection): void {
     this.conn = conn
-    this.ready = false
-    this.handshaking = true
+    this.#setState(PipeState.HANDSHAKING)
     this.#unflushed = 0
     this.#paused = false
     if (this.receiveHighWaterMark > 0 && this.inbound.length >= this.receiveHighWaterMark) {
@@ -201,14 +247,12 @@ export class Pipe {
   /** The handshake completed: send what waited. */
   onHandshake(peer: PeerInfo): void {
     this.peer = peer
-    this.handshaking = false
-    this.ready = true
+    this.#setState(PipeState.READY)
   }
 
   detachConnection(): void {
     this.conn = undefined
-    this.ready = false
-    this.handshaking = false
+    this.#setState(PipeState.CONNECTING)
     this.#unflushed = 0
     this.#paused = false
   }

@@ -12,12 +12,13 @@
  * Argument errors throw synchronously (TypeError/RangeError), as in `zeromq`.
  *
  * Process lifetime, like `zeromq`: an open socket does not keep Node alive by itself; it does
- * while a send() or receive() waits, while someone waits on its events, and while queued
- * messages wait to be delivered (unless linger is 0).
+ * while a send() or receive() waits, while someone waits on its events, and after close()
+ * while it lingers. When the event loop runs dry, open sockets that still hold output are
+ * closed and linger, as libzmq's context termination at exit (context.ts, registerForExit).
  */
 import { inspect } from "node:util"
 import type { Socket as NetSocket } from "node:net"
-import { AuthError, ErrorCode, ProtocolError, argumentError, describeValue } from "../errors.js"
+import { AuthError, ErrorCode, ProtocolError, argumentError, describeValue, protocolError } from "../errors.js"
 import type { ConnectionEvent, ConnectionOptions } from "../engine/connection.js"
 import type { PeerInfo } from "../engine/peer-info.js"
 import type { SecurityOptions } from "../mechanism/index.js"
@@ -29,10 +30,11 @@ import { Dialer, type DialerEvent } from "../transport/dialer.js"
 import { parseEndpoint } from "../transport/endpoint.js"
 import { listen } from "../transport/index.js"
 import type { Listener } from "../transport/listener.js"
-import { Context, context as defaultContext } from "./context.js"
+import { openFileLimit } from "../transport/fd-limit.js"
+import { Context, context as defaultContext, registerForExit, type ExitParticipant, type ExitRegistration } from "./context.js"
 import { FairQueue } from "./fair-queue.js"
 import { asBuffers, toFrames, type MessageLike } from "./message.js"
-import { Observer, type SocketEvent } from "./observer.js"
+import { Observer, type EventErrorDetail, type SocketEvent } from "./observer.js"
 import {
   applyOptions,
   convertOption,
@@ -43,7 +45,8 @@ import {
   type OptionName,
   type OptionValues,
 } from "./options.js"
-import { Pipe, type PipeOwner } from "./pipe.js"
+import { Pipe, PipeState, type PipeOwner } from "./pipe.js"
+import { HandshakeGuard, sourceOf } from "./handshake-guard.js"
 import { SocketError, socketError, type SocketErrorCode } from "./socket-error.js"
 
 /** Options for a blocking call. */
@@ -104,7 +107,14 @@ export abstract class Socket {
   readonly #owner: PipeOwner
   /** Shared fair queue for the socket types that receive from pipes. */
   protected readonly fq = new FairQueue()
-  #pendingHandshakes = 0
+  /** Accepted connections in their greeting/handshake, oldest first (derived from pipe states). */
+  readonly #handshakes = new HandshakeGuard<Pipe>()
+  /** Closed: connections delivering their last written octets (see StreamConnection.linger). */
+  readonly #lingering = new Set<StreamConnection>()
+  #fullyClosed = false
+  #releasing = false
+  #exitRegistration: ExitRegistration | undefined
+  readonly #exitParticipant: ExitParticipant
   #lastEndpoint: string | null = null
   #observer: Observer | undefined
   #observerWaiting = false
@@ -143,7 +153,19 @@ export abstract class Socket {
     // One timer per socket decides whether it keeps the process alive; never fires in practice.
     this.#keepAlive = setInterval(() => {}, 0x7fffffff)
     this.#keepAlive.unref()
+    // Held weakly by the exit hook: this socket keeps the participant alive, not the reverse.
+    this.#exitParticipant = {
+      closeAtExit: () => this.#closeAtExit(),
+      get blockyContext() {
+        return ctx.blocky
+      },
+    }
+    this.#exitRegistration = registerForExit(this.#exitParticipant)
     this.#owner = {
+      pipeStateChanged: (pipe, from, to) => {
+        if (from === PipeState.HANDSHAKING) this.#handshakes.delete(pipe)
+        if (to === PipeState.HANDSHAKING && pipe.source !== undefined) this.#handshakes.add(pipe, pipe.source)
+      },
       queuedOutputChanged: (_pipe, delta) => {
         this.#pipesWithQueuedOutput += delta
         this.#updateKeepAlive()
@@ -256,8 +278,9 @@ export abstract class Socket {
    */
   get whenClosed(): Promise<void> {
     if (this.#whenClosed === undefined) {
-      this.#whenClosed = new Promise<void>((resolve) => (this.#resolveClosed = resolve))
-      this.#updateKeepAlive()
+      this.#whenClosed = this.#fullyClosed
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => (this.#resolveClosed = resolve))
       if (this.#closed) this.#checkFullyClosed()
     }
     return this.#whenClosed
@@ -335,7 +358,12 @@ export abstract class Socket {
     try {
       listener = await listen(
         endpoint,
-        { backlog: this.#options.backlog, ipv6: this.#options.ipv6, keepalive: this.#keepaliveOptions() },
+        {
+          backlog: this.#options.backlog,
+          ipv6: this.#options.ipv6,
+          keepalive: this.#keepaliveOptions(),
+          onAcceptError: (err) => this.#acceptFailed(entry, err),
+        },
         (socket, peerAddress) => this.#accept(entry, socket, peerAddress),
       )
     } catch (err) {
@@ -430,19 +458,22 @@ export abstract class Socket {
       socket.destroy()
       return
     }
-    if (this.#pendingHandshakes >= this.#options.maxPendingHandshakes) {
-      // Safe by default: a flood of connections that never finish their handshake cannot
-      // grow without bound; established peers are unaffected.
-      socket.destroy()
-      const error = Object.assign(
-        new Error(`more than ${this.#options.maxPendingHandshakes} connections in the handshake (maxPendingHandshakes)`),
-        { code: ErrorCode.HANDSHAKE_LIMIT },
+    // Safe by default under a handshake flood (handshake-guard.ts): the connections in their
+    // handshake stay within maxPendingHandshakes, and a newcomer is never refused for it: the
+    // oldest one of the most represented source (else the oldest) makes room.
+    const limit = pendingHandshakeLimit(this.#options.maxPendingHandshakes)
+    while (this.#handshakes.size >= limit) {
+      const victim = this.#handshakes.victim() as Pipe
+      this.#shed(
+        victim,
+        `shed: ${limit} connections were in their handshake (maxPendingHandshakes); this was the oldest ` +
+          `of the most represented source`,
       )
-      this.#emit({ type: "accept:error", address, error })
-      return
+      if (this.#handshakes.has(victim)) break // cannot happen (#shed always ends its handshake); never loop
     }
     const pipe = new Pipe(this.#owner, address, undefined, this.#options.sendHighWaterMark, this.#options.receiveHighWaterMark)
     pipe.listenerKey = address
+    pipe.source = sourceOf(peerAddress)
     entry.pipes.add(pipe)
     this.#pipes.add(pipe)
     this.#emit({ type: "accept", address })
@@ -458,16 +489,58 @@ export abstract class Socket {
     this.#startConnection(pipe, socket, peerAddress)
   }
 
+  /**
+   * accept() failed (zeromq's `accept:error`). Out of file descriptors (EMFILE/ENFILE), a
+   * handshake flood would lock newcomers out below maxPendingHandshakes: shed one pending
+   * connection per failure (the same choice as #accept), so the next attempt gets a descriptor.
+   */
+  #acceptFailed(entry: ListenerEntry, err: Error): void {
+    if (this.#closed) return
+    const address = entry.listener?.endpoint ?? entry.requested
+    const given = (err as { code?: unknown; errno?: unknown })
+    const code = typeof given.code === "string" ? given.code : "EUNKNOWN"
+    const error: EventErrorDetail = Object.assign(new Error(err.message), {
+      code,
+      ...(typeof given.errno === "number" ? { errno: given.errno } : {}),
+    })
+    this.#emit({ type: "accept:error", address, error })
+    if ((code === "EMFILE" || code === "ENFILE") && this.#handshakes.size > 0) {
+      this.#shed(
+        this.#handshakes.victim() as Pipe,
+        `shed: out of file descriptors (${code}) with ${this.#handshakes.size} connections in their handshake; ` +
+          `this was the oldest of the most represented source`,
+      )
+    }
+  }
+
+  /** Drop a connection still in its handshake to make room (see #accept). */
+  #shed(pipe: Pipe, reason: string): void {
+    const conn = pipe.conn
+    const error = protocolError(ErrorCode.HANDSHAKE_LIMIT, reason)
+    if (conn !== undefined) conn.abort(error) // reports handshake:error:other, then the pipe goes
+    if (pipe.conn === conn) {
+      // Not reported through the connection (already closing): let the pipe go here.
+      this.#terminatePipe(pipe, false)
+      pipe.detachConnection()
+      conn?.destroy()
+    }
+  }
+
   #startConnection(pipe: Pipe, socket: NetSocket, peerAddress: string): void {
     socket.unref()
-    this.#pendingHandshakes++
-    const conn = new StreamConnection(socket, this.#connectionOptions(peerAddress), {
-      onEvent: (event, c) => this.#connectionEvent(pipe, c, event),
-      onClose: (c) => this.#connectionClosed(pipe, c),
-      onDrain: (c) => {
-        if (pipe.conn === c) pipe.pump()
+    const conn = new StreamConnection(
+      socket,
+      this.#connectionOptions(peerAddress),
+      {
+        onEvent: (event, c) => this.#connectionEvent(pipe, c, event),
+        onClose: (c) => this.#connectionClosed(pipe, c),
+        onDrain: (c) => {
+          if (pipe.conn === c) pipe.pump()
+        },
       },
-    })
+      // The greeting deadline guards accepted connections (a flood); dialled ones have handshakeInterval.
+      pipe.dialer === undefined ? { greetingTimeout: this.#options.greetingTimeout } : {},
+    )
     pipe.attachConnection(conn)
   }
 
@@ -484,10 +557,6 @@ export abstract class Socket {
         this.#handshakeDone(pipe, conn, event.peer)
         return
       case "error":
-        if (pipe.handshaking) {
-          pipe.handshaking = false
-          this.#pendingHandshakes--
-        }
         if (event.handshake) this.#emit(handshakeErrorEvent(pipe.address, event.error))
         // The transport closes in the background (flushing any ERROR); the peer is gone now.
         this.#connectionClosed(pipe, conn)
@@ -498,7 +567,6 @@ export abstract class Socket {
   }
 
   #handshakeDone(pipe: Pipe, conn: StreamConnection, peer: PeerInfo): void {
-    this.#pendingHandshakes--
     pipe.onHandshake(peer)
     this.#emit({ type: "handshake", address: pipe.address, peer })
     if (this.#closed) {
@@ -527,7 +595,6 @@ export abstract class Socket {
 
   #connectionClosed(pipe: Pipe, conn: StreamConnection, error?: ProtocolError): void {
     if (pipe.conn !== conn) return
-    if (pipe.handshaking) this.#pendingHandshakes--
     pipe.detachConnection()
     if (!this.#closed) this.#emit({ type: "disconnect", address: pipe.address, ...(error !== undefined ? { error } : {}) })
     const dialer = pipe.dialer
@@ -554,7 +621,7 @@ export abstract class Socket {
   /** Remove a pipe for good; `closeConnection`: also close its connection (gracefully). */
   #terminatePipe(pipe: Pipe, closeConnection: boolean): void {
     if (pipe.terminated && !this.#pipes.has(pipe)) return
-    pipe.terminated = true
+    pipe.terminate()
     if (pipe.attached) {
       pipe.attached = false
       this.xdetach(pipe)
@@ -562,7 +629,6 @@ export abstract class Socket {
     pipe.discardOutput()
     if (closeConnection && pipe.conn !== undefined) {
       const conn = pipe.conn
-      if (pipe.handshaking) this.#pendingHandshakes--
       pipe.detachConnection()
       conn.close()
     }
@@ -886,25 +952,46 @@ export abstract class Socket {
       this.#sendWaiter !== undefined ||
       this.#receiveWaiter !== undefined ||
       this.#observerWaiting ||
-      (this.#pipesWithQueuedOutput > 0 && this.#options.linger !== 0) ||
-      (this.#closed && this.#lingerTimer !== undefined) ||
-      (this.#closed && this.#resolveClosed !== undefined)
+      // Closed and lingering (queued messages, or octets the transport still holds): like
+      // libzmq's context termination, Node stays up until they are out or linger expires.
+      (this.#closed && !this.#fullyClosed)
     if (wanted === this.#keptAlive) return
     this.#keptAlive = wanted
     if (wanted) this.#keepAlive.ref()
     else this.#keepAlive.unref()
   }
 
+  /** Whether anything written is still on its way: queued in a pipe, or in a transport. */
+  #holdsOutput(): boolean {
+    if (this.#pipesWithQueuedOutput > 0) return true
+    for (const pipe of this.#pipes) if (pipe.conn !== undefined && pipe.conn.pendingOutput > 0) return true
+    return false
+  }
+
+  /** The exit hook (context.ts): close if output is still on its way and linger allows it. */
+  #closeAtExit(): Promise<void> | undefined {
+    if (this.#closed || this.#options.linger === 0) return undefined
+    this.#flushAll()
+    if (!this.#holdsOutput()) return undefined
+    this.close()
+    return this.whenClosed
+  }
+
   // ---- closing ---------------------------------------------------------------------------
 
   /**
    * Close the socket. A waiting send()/receive() rejects with EAGAIN; later calls reject
-   * with EBADF. Messages still queued are delivered for up to `linger` ms (-1: until done,
-   * 0: discarded), on connections that exist or that connect meanwhile.
+   * with EBADF. What was sent is still delivered for up to `linger` ms (-1: until done,
+   * 0: discarded): messages queued in pipes, on connections that exist or that connect
+   * meanwhile, and then every octet already written to a connection, until the operating
+   * system has taken the last one (libzmq's linger ends at the same point). `whenClosed`
+   * resolves once that is done or linger expired, and Node stays up until then.
    */
   close(): void {
     if (this.#closed) return
     this.#closed = true
+    this.#exitRegistration?.unregister()
+    this.#exitRegistration = undefined
     const sw = this.#sendWaiter
     if (sw !== undefined) this.#finishSend(sw, socketError("EAGAIN"))
     const rw = this.#receiveWaiter
@@ -922,16 +1009,9 @@ export abstract class Socket {
     const linger = this.#options.linger
     for (const pipe of [...this.#pipes]) {
       if (linger !== 0 && pipe.queuedOutput > 0) continue // lingers: see #checkLinger
-      pipe.dialer?.stop()
-      this.#terminatePipe(pipe, false)
-      const conn = pipe.conn
-      if (conn !== undefined) {
-        pipe.detachConnection()
-        if (linger === 0) conn.destroy()
-        else conn.close()
-      }
+      this.#releasePipe(pipe, linger === 0)
     }
-    if (linger > 0 && this.#pipes.size > 0) {
+    if (linger > 0 && (this.#pipes.size > 0 || this.#lingering.size > 0)) {
       this.#lingerTimer = setTimeout(() => this.#endLinger(), linger)
     }
     this.#updateKeepAlive()
@@ -940,44 +1020,67 @@ export abstract class Socket {
     this.#checkLinger()
   }
 
+  /**
+   * Closed: let a pipe go. Its connection, if any, is destroyed (`discard`) or delivers the
+   * octets it holds before it closes (tracked in #lingering until the last one is out).
+   */
+  #releasePipe(pipe: Pipe, discard: boolean): void {
+    pipe.dialer?.stop()
+    const conn = pipe.conn
+    const releasing = this.#releasing
+    this.#releasing = true // discarding its queue must not re-enter #checkLinger
+    try {
+      this.#terminatePipe(pipe, false)
+    } finally {
+      this.#releasing = releasing
+    }
+    if (conn === undefined) return
+    pipe.detachConnection()
+    if (discard) {
+      conn.destroy()
+      return
+    }
+    this.#lingering.add(conn)
+    conn.linger(() => {
+      if (!this.#lingering.delete(conn)) return
+      if (this.#lingering.size === 0 && this.#pipes.size === 0) this.#clearLingerTimer()
+      this.#checkFullyClosed()
+    })
+  }
+
   /** Closed and lingering: release pipes whose queue is empty. */
   #checkLinger(): void {
-    if (!this.#closed) return
+    if (!this.#closed || this.#releasing) return
     for (const pipe of [...this.#pipes]) {
       if (pipe.queuedOutput > 0) continue
-      pipe.dialer?.stop()
-      const conn = pipe.conn
-      this.#terminatePipe(pipe, false)
-      if (conn !== undefined) {
-        pipe.detachConnection()
-        conn.close()
-      }
+      this.#releasePipe(pipe, false)
     }
-    if (this.#pipes.size === 0 && this.#lingerTimer !== undefined) {
-      clearTimeout(this.#lingerTimer)
-      this.#lingerTimer = undefined
-    }
-    this.#updateKeepAlive()
+    if (this.#pipes.size === 0 && this.#lingering.size === 0) this.#clearLingerTimer()
     this.#checkFullyClosed()
   }
 
+  #clearLingerTimer(): void {
+    if (this.#lingerTimer === undefined) return
+    clearTimeout(this.#lingerTimer)
+    this.#lingerTimer = undefined
+  }
+
+  /** Linger expired: drop whatever is still undelivered. */
   #endLinger(): void {
     this.#lingerTimer = undefined
-    for (const pipe of [...this.#pipes]) {
-      pipe.dialer?.stop()
-      const conn = pipe.conn
-      this.#terminatePipe(pipe, false)
-      if (conn !== undefined) {
-        pipe.detachConnection()
-        conn.destroy()
-      }
-    }
-    this.#updateKeepAlive()
+    for (const pipe of [...this.#pipes]) this.#releasePipe(pipe, true)
+    const lingering = [...this.#lingering]
+    this.#lingering.clear()
+    for (const conn of lingering) conn.destroy()
     this.#checkFullyClosed()
   }
 
   #checkFullyClosed(): void {
-    if (!this.#closed || this.#pipes.size > 0 || this.#pendingListenerCloses > 0) return
+    if (!this.#closed || this.#fullyClosed) return
+    if (this.#pipes.size > 0 || this.#lingering.size > 0 || this.#pendingListenerCloses > 0) return
+    this.#fullyClosed = true
+    this.#clearLingerTimer()
+    this.#updateKeepAlive()
     clearInterval(this.#keepAlive)
     const resolve = this.#resolveClosed
     this.#resolveClosed = undefined
@@ -1012,6 +1115,15 @@ export abstract class Socket {
   }
 }
 
+/**
+ * The effective cap on accepted connections in their handshake: maxPendingHandshakes, and at
+ * most half the process's file descriptors (the other half for established connections, files
+ * and listeners), since a process out of descriptors drops every newcomer (fd-limit.ts).
+ */
+function pendingHandshakeLimit(option: number): number {
+  return Math.max(1, Math.min(option, Math.floor(openFileLimit() / 2)))
+}
+
 /** Node's bind failure → SocketError with the errno name `zeromq` would give. */
 function bindError(err: unknown, address: string): SocketError {
   const code = (err as { code?: unknown })?.code
@@ -1030,6 +1142,7 @@ function handshakeErrorEvent(address: string, error: ProtocolError): SocketEvent
   if (error instanceof AuthError) return { type: "handshake:error:auth", address, error }
   switch (error.code) {
     case ErrorCode.HANDSHAKE_TIMEOUT:
+    case ErrorCode.HANDSHAKE_LIMIT:
     case ErrorCode.BAD_GREETING:
       return { type: "handshake:error:other", address, error }
     default:

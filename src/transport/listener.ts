@@ -16,6 +16,12 @@ export interface ListenOptions {
   ipv6: boolean
   /** tcp: ZMQ_TCP_KEEPALIVE(_IDLE) for accepted connections (default: the OS's). */
   keepalive?: TcpKeepaliveOptions
+  /**
+   * An error of the listening socket after bind, typically accept() failing with EMFILE/ENFILE
+   * when the process is out of file descriptors (libuv then drops the waiting connections).
+   * Never thrown: reported here only.
+   */
+  onAcceptError?: (error: Error) => void
 }
 
 /** Called for every accepted connection, with the peer's address ("" for ipc). */

@@ -102,7 +102,7 @@ export async function listenTcp(endpoint: TcpEndpoint, options: ListenOptions, o
   })
   // A listening server reports later errors (EMFILE on accept, ...) here; accepted sockets
   // have their own handlers. Never let one crash the process.
-  server.on("error", () => {})
+  server.on("error", (err: Error) => options.onAcceptError?.(err))
   // Never keeps the process alive by itself: the socket layer refs while it has work.
   server.unref()
   const address = server.address()
