@@ -16,3 +16,5 @@ export { Observer, type SocketEvent, type SocketEventType, type SocketEventOfTyp
 export { SocketError, SocketErrorCode } from "./socket-error.js"
 export type { MessageLike, Message } from "./message.js"
 export type { SocketOptions, WritableSocketOptions, ReadableSocketOptions } from "./option-types.js"
+// h4-proxy: the Proxy (issue 8)
+export { Proxy, type ProxyOptions, type ProxyStatistics } from "./proxy.js"

@@ -92,6 +92,27 @@ interface ListenerEntry {
 
 const INSPECT = Symbol.for("nodejs.util.inspect.custom")
 
+// ---- h4-proxy: internal access for src/socket/proxy.ts ------------------------------------
+/**
+ * Internal (not exported from the package): what a Proxy needs from the sockets it runs.
+ * One symbol-keyed method keeps this out of the public API and out of autocompletion.
+ */
+export const SOCKET_ACCESS: unique symbol = Symbol("ironhouse.socketAccess")
+
+export interface SocketAccess {
+  /** Endpoints bound or connected now (zeromq's Proxy refuses a socket with none). */
+  readonly endpoints: number
+  /** Take the socket for `owner`: the application's send()/receive() then fail with EBUSY. */
+  lease(owner: object): boolean
+  release(owner: object): void
+  /** send()/receive() of any socket type, bypassing the lease. */
+  send(frames: Uint8Array[], options?: OperationOptions): Promise<void>
+  receive(options?: OperationOptions): Promise<Buffer[]>
+  /** Messages held in this socket's pipes: received and not yet taken, queued and not yet sent. */
+  queued(): { inbound: number; outbound: number }
+}
+// ---- end h4-proxy ----------------------------------------------------------------------------
+
 export abstract class Socket {
   readonly #type: SocketTypeName
   readonly #allowed: ReadonlySet<string>
@@ -123,6 +144,9 @@ export abstract class Socket {
   readonly #keepAlive: NodeJS.Timeout
   #keptAlive = false
   #peers: WeakMap<Buffer[], PeerInfo> | undefined
+  /** h4-proxy: set while a Proxy runs this socket (see SOCKET_ACCESS). */
+  #lease: object | undefined
+  #leaseBypass = false
 
   protected constructor(type: SocketTypeName, allowed: ReadonlySet<string>, options: object | undefined) {
     this.#type = type
@@ -223,6 +247,46 @@ export abstract class Socket {
   /** Close a pipe's connection (e.g. a second PAIR peer, a duplicate ROUTER identity). */
   protected dropConnection(pipe: Pipe): void {
     pipe.conn?.close()
+  }
+
+  /** h4-proxy: internal access for src/socket/proxy.ts (not part of the public API). */
+  [SOCKET_ACCESS](): SocketAccess {
+    const bypass = <T>(call: () => Promise<T>): Promise<T> => {
+      this.#leaseBypass = true
+      try {
+        return call()
+      } finally {
+        this.#leaseBypass = false
+      }
+    }
+    return {
+      endpoints: this.#listeners.size + this.#dialers.length,
+      lease: (owner) => {
+        if (this.#lease !== undefined && this.#lease !== owner) return false
+        this.#lease = owner
+        return true
+      },
+      release: (owner) => {
+        if (this.#lease === owner) this.#lease = undefined
+      },
+      send: (frames, options) => bypass(() => this.sendMessage(frames, options)),
+      receive: (options) => bypass(() => this.receiveMessage(options)),
+      queued: () => {
+        let inbound = 0
+        let outbound = 0
+        for (const pipe of this.#pipes) {
+          inbound += pipe.inbound.length
+          outbound += pipe.queuedOutput
+        }
+        return { inbound, outbound }
+      },
+    }
+  }
+
+  /** h4-proxy: the EBUSY a leased socket gives the application, or undefined. */
+  #leasedError(): SocketError | undefined {
+    if (this.#lease === undefined || this.#leaseBypass) return undefined
+    return socketError("EBUSY", "Socket is used by a running Proxy")
   }
 
   // ---- properties ------------------------------------------------------------------------
@@ -625,6 +689,8 @@ export abstract class Socket {
    */
   protected sendMessage(message: MessageLike | MessageLike[], options?: OperationOptions): Promise<void> {
     if (this.#closed) return Promise.reject(socketError("EBADF"))
+    const leased = this.#leasedError() // h4-proxy
+    if (leased !== undefined) return Promise.reject(leased)
     if (this.#sendWaiter !== undefined) {
       return Promise.reject(
         socketError("EBUSY", "Socket is busy writing; only one send operation may be in progress at any time"),
@@ -644,10 +710,11 @@ export abstract class Socket {
       this.#syncOperations = 0
       return new Promise<void>((resolve) => setImmediate(resolve))
     }
-    if (this.#options.sendTimeout === 0) return Promise.reject(socketError("EAGAIN"))
+    // h4-proxy: a Proxy's own calls wait as long as it takes (its sockets' timeouts are the app's).
+    const timeout = this.#leaseBypass ? -1 : this.#options.sendTimeout
+    if (timeout === 0) return Promise.reject(socketError("EAGAIN"))
     return new Promise<void>((resolve, reject) => {
       const waiter: SendWaiter = { frames, resolve, reject, timer: undefined, signal, onAbort: undefined }
-      const timeout = this.#options.sendTimeout
       if (timeout > 0) {
         waiter.timer = setTimeout(() => this.#finishSend(waiter, socketError("EAGAIN")), timeout)
       }
@@ -706,6 +773,8 @@ export abstract class Socket {
 
   #receive(withPeer: boolean, options: OperationOptions | undefined): Promise<Buffer[] | MessageWithPeer> {
     if (this.#closed) return Promise.reject(socketError("EBADF"))
+    const leased = this.#leasedError() // h4-proxy
+    if (leased !== undefined) return Promise.reject(leased)
     if (this.#receiveWaiter !== undefined) {
       return Promise.reject(
         socketError("EBUSY", "Socket is busy reading; only one receive operation may be in progress at any time"),
@@ -720,10 +789,10 @@ export abstract class Socket {
       return Promise.reject(err)
     }
     if (frames !== undefined) return Promise.resolve(this.#deliver(frames, withPeer))
-    if (this.#options.receiveTimeout === 0) return Promise.reject(socketError("EAGAIN"))
+    const timeout = this.#leaseBypass ? -1 : this.#options.receiveTimeout // h4-proxy: see sendMessage
+    if (timeout === 0) return Promise.reject(socketError("EAGAIN"))
     return new Promise<Buffer[] | MessageWithPeer>((resolve, reject) => {
       const waiter: ReceiveWaiter = { withPeer, resolve, reject, timer: undefined, signal, onAbort: undefined }
-      const timeout = this.#options.receiveTimeout
       if (timeout > 0) {
         waiter.timer = setTimeout(() => this.#finishReceive(waiter, undefined, socketError("EAGAIN")), timeout)
       }
@@ -787,7 +856,7 @@ export abstract class Socket {
       next: (): Promise<IteratorResult<Buffer[], undefined>> => {
         if (this.#closed) return Promise.resolve(done)
         // Fast path: a message is waiting; no intermediate promise.
-        if (this.#receiveWaiter === undefined) {
+        if (this.#receiveWaiter === undefined && this.#lease === undefined) {
           let frames: Uint8Array[] | undefined
           try {
             frames = this.xrecv()
