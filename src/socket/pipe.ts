@@ -16,7 +16,6 @@
  * application has taken half of it.
  */
 import type { PeerInfo } from "../engine/peer-info.js"
-import type { StreamConnection } from "../transport/stream-connection.js"
 import type { Dialer } from "../transport/dialer.js"
 import { Queue } from "./queue.js"
 import type { SubscriptionTrie } from "./subscription-trie.js"
@@ -33,6 +32,28 @@ export interface PipeOwner {
   pipeHasRoom(pipe: Pipe): void
 }
 
+/**
+ * h4-proxy: what a pipe needs from its connection. A StreamConnection (ZMTP over TCP/IPC) has
+ * this shape, and so does an InprocConnection (../transport/inproc.ts, in memory, no ZMTP):
+ * `engine` takes messages and subscriptions, `socket` is the flow control (writableNeedDrain:
+ * wait for the drain callback; pause/resume: our reading side).
+ */
+export interface PipeConnection {
+  readonly engine: {
+    send(frames: readonly Uint8Array[]): void
+    sendSubscription(subscribe: boolean, topic: Uint8Array): void
+  }
+  readonly socket: {
+    readonly writableNeedDrain: boolean
+    readonly destroyed: boolean
+    pause(): unknown
+    resume(): unknown
+  }
+  flush(): void
+  close(): void
+  destroy(): void
+}
+
 let nextPipeId = 1
 
 export class Pipe {
@@ -43,7 +64,7 @@ export class Pipe {
   /** Connect side: the dialer that (re)creates the connection. */
   readonly dialer: Dialer | undefined
   /** The current connection, if any. */
-  conn: StreamConnection | undefined
+  conn: PipeConnection | undefined
   /** The peer of the last completed handshake. */
   peer: PeerInfo | undefined
   /** A connection is attached and its handshake completed. */
@@ -175,7 +196,7 @@ export class Pipe {
 
   // ---- connection ----------------------------------------------------------------------
 
-  attachConnection(conn: StreamConnection): void {
+  attachConnection(conn: PipeConnection): void {
     this.conn = conn
     this.ready = false
     this.handshaking = true

@@ -25,7 +25,8 @@ import { publicFromSecret } from "../crypto/index.js"
 import { Mechanism, type SocketTypeName } from "../wire/constants.js"
 import { StreamConnection } from "../transport/stream-connection.js"
 import { Dialer, type DialerEvent } from "../transport/dialer.js"
-import { parseEndpoint } from "../transport/endpoint.js"
+import { parseSocketEndpoint } from "../transport/endpoint.js"
+import { bindInproc, connectInproc, type InprocConnection, type InprocSideInfo } from "../transport/inproc.js" // h4-proxy
 import { listen } from "../transport/index.js"
 import type { Listener } from "../transport/listener.js"
 import { Context, context as defaultContext } from "./context.js"
@@ -42,7 +43,7 @@ import {
   type OptionName,
   type OptionValues,
 } from "./options.js"
-import { Pipe, type PipeOwner } from "./pipe.js"
+import { Pipe, type PipeConnection, type PipeOwner } from "./pipe.js"
 import { SocketError, socketError, type SocketErrorCode } from "./socket-error.js"
 
 /** Options for a blocking call. */
@@ -144,6 +145,8 @@ export abstract class Socket {
   readonly #keepAlive: NodeJS.Timeout
   #keptAlive = false
   #peers: WeakMap<Buffer[], PeerInfo> | undefined
+  /** h4-proxy: inproc connect()s (for disconnect) and how to cancel one still waiting for its bind. */
+  readonly #inprocConnects: Array<{ address: string; pipe: Pipe; cancel: () => void }> = []
   /** h4-proxy: set while a Proxy runs this socket (see SOCKET_ACCESS). */
   #lease: object | undefined
   #leaseBypass = false
@@ -364,7 +367,8 @@ export abstract class Socket {
   /** Bind to an endpoint (`tcp://host:port`, `tcp://*:*`, `ipc:///path`, ...). */
   async bind(address: string): Promise<void> {
     if (this.#closed) throw socketError("EBADF")
-    const endpoint = parseEndpoint(address, "bind")
+    const endpoint = parseSocketEndpoint(address, "bind")
+    if (endpoint.transport === "inproc") return this.#bindInproc(address, endpoint.name) // h4-proxy
     this.#securityOptions() // fail now, not on the first connection, when keys are missing
     const entry: ListenerEntry = { listener: undefined, requested: address, pipes: new Set() }
     let listener: Listener
@@ -413,7 +417,8 @@ export abstract class Socket {
   /** connect() with ROUTER's per-connection routing id (ZMQ_CONNECT_ROUTING_ID). */
   protected connectEndpoint(address: string, routingId: string | Uint8Array | undefined): void {
     if (this.#closed) throw socketError("EBADF")
-    const endpoint = parseEndpoint(address, "connect")
+    const endpoint = parseSocketEndpoint(address, "connect")
+    if (endpoint.transport === "inproc") return this.#connectInproc(address, endpoint.name, routingId) // h4-proxy
     this.#securityOptions()
     const dialer: Dialer = new Dialer(
       endpoint,
@@ -444,7 +449,12 @@ export abstract class Socket {
     if (this.#closed) throw socketError("EBADF")
     if (typeof address !== "string") throw argumentError("type", `expected an endpoint string, got ${describeValue(address)}`)
     const matching = this.#dialers.filter((d) => d.address === address)
-    if (matching.length === 0) throw socketError("ENOENT", undefined, address)
+    const inproc = this.#inprocConnects.filter((c) => c.address === address) // h4-proxy
+    if (matching.length === 0 && inproc.length === 0) throw socketError("ENOENT", undefined, address)
+    for (const c of inproc) {
+      this.#inprocConnects.splice(this.#inprocConnects.indexOf(c), 1)
+      this.#terminatePipe(c.pipe, true)
+    }
     for (const d of matching) {
       this.#dialers.splice(this.#dialers.indexOf(d), 1)
       d.dialer.stop()
@@ -501,7 +511,7 @@ export abstract class Socket {
     pipe.attachConnection(conn)
   }
 
-  #connectionEvent(pipe: Pipe, conn: StreamConnection, event: ConnectionEvent): void {
+  #connectionEvent(pipe: Pipe, conn: PipeConnection, event: ConnectionEvent): void {
     if (pipe.conn !== conn) return
     switch (event.type) {
       case "message":
@@ -527,7 +537,7 @@ export abstract class Socket {
     }
   }
 
-  #handshakeDone(pipe: Pipe, conn: StreamConnection, peer: PeerInfo): void {
+  #handshakeDone(pipe: Pipe, conn: PipeConnection, peer: PeerInfo): void {
     this.#pendingHandshakes--
     pipe.onHandshake(peer)
     this.#emit({ type: "handshake", address: pipe.address, peer })
@@ -553,7 +563,7 @@ export abstract class Socket {
     return true
   }
 
-  #connectionClosed(pipe: Pipe, conn: StreamConnection): void {
+  #connectionClosed(pipe: Pipe, conn: PipeConnection): void {
     if (pipe.conn !== conn) return
     if (pipe.handshaking) this.#pendingHandshakes--
     pipe.detachConnection()
@@ -583,6 +593,7 @@ export abstract class Socket {
   #terminatePipe(pipe: Pipe, closeConnection: boolean): void {
     if (pipe.terminated && !this.#pipes.has(pipe)) return
     pipe.terminated = true
+    for (const c of this.#inprocConnects) if (c.pipe === pipe) c.cancel() // h4-proxy: stop waiting for a bind
     if (pipe.attached) {
       pipe.attached = false
       this.xdetach(pipe)
@@ -598,6 +609,76 @@ export abstract class Socket {
     this.#pipes.delete(pipe)
     // Messages already received stay readable (libzmq reads a terminated pipe to its end).
   }
+
+  // ---- h4-proxy: inproc:// (src/transport/inproc.ts) --------------------------------------
+  // The same pipes, routing and events as tcp/ipc; the connection is an InprocConnection
+  // (no ZMTP, no security: as in libzmq, security options do not apply to inproc).
+
+  #inprocInfo(): InprocSideInfo {
+    return { socketType: this.#type, routingId: this.#options.routingId ?? undefined }
+  }
+
+  #bindInproc(address: string, name: string): void {
+    const entry: ListenerEntry = { listener: undefined, requested: address, pipes: new Set() }
+    let listener: Listener
+    try {
+      listener = bindInproc(this.#context, name, this.#inprocInfo(), (conn) => this.#acceptInproc(entry, conn))
+    } catch (err) {
+      const error = bindError(err, address)
+      this.#emit({ type: "bind:error", address, error })
+      throw error
+    }
+    entry.listener = listener
+    this.#listeners.set(listener.endpoint, entry)
+    this.#lastEndpoint = listener.endpoint
+    this.#emit({ type: "bind", address: listener.endpoint })
+  }
+
+  #connectInproc(address: string, name: string, routingId: string | Uint8Array | undefined): void {
+    const pipe = new Pipe(this.#owner, address, undefined, this.#options.sendHighWaterMark, this.#options.receiveHighWaterMark)
+    if (routingId !== undefined) pipe.connectRoutingId = Buffer.from(convertOption("routingId", routingId) as Uint8Array)
+    this.#pipes.add(pipe)
+    this.#lastEndpoint = address
+    const record = { address, pipe, cancel: () => {} }
+    this.#inprocConnects.push(record)
+    if (this.earlyAttach && !this.#options.immediate) this.#attach(pipe)
+    // A connect before the bind waits in the context's registry (libzmq 4.x).
+    record.cancel = connectInproc(this.#context, name, this.#inprocInfo(), (conn) => {
+      if (pipe.terminated || (this.#closed && pipe.queuedOutput === 0)) {
+        conn.close()
+        return
+      }
+      this.#emit({ type: "connect", address })
+      this.#startInproc(pipe, conn)
+    })
+  }
+
+  #acceptInproc(entry: ListenerEntry, conn: InprocConnection): void {
+    const address = entry.listener?.endpoint ?? `inproc://${entry.requested}`
+    if (this.#closed || !this.#listeners.has(address)) {
+      conn.close()
+      return
+    }
+    const pipe = new Pipe(this.#owner, address, undefined, this.#options.sendHighWaterMark, this.#options.receiveHighWaterMark)
+    pipe.listenerKey = address
+    entry.pipes.add(pipe)
+    this.#pipes.add(pipe)
+    this.#emit({ type: "accept", address })
+    this.#startInproc(pipe, conn)
+  }
+
+  #startInproc(pipe: Pipe, conn: InprocConnection): void {
+    this.#pendingHandshakes++
+    pipe.attachConnection(conn)
+    conn.start({
+      onEvent: (event, c) => this.#connectionEvent(pipe, c, event),
+      onClose: (c) => this.#connectionClosed(pipe, c),
+      onDrain: (c) => {
+        if (pipe.conn === c) pipe.pump()
+      },
+    })
+  }
+  // ---- end h4-proxy inproc ------------------------------------------------------------------
 
   #dialerEvent(address: string, event: DialerEvent): void {
     if (this.#closed) return
