@@ -18,3 +18,5 @@ export type { MessageLike, Message } from "./message.js"
 export type { SocketOptions, WritableSocketOptions, ReadableSocketOptions } from "./option-types.js"
 // h4-proxy: the Proxy (issue 8)
 export { Proxy, type ProxyOptions, type ProxyStatistics } from "./proxy.js"
+// h4-proxy: the raw-TCP Stream socket (issue 8)
+export { Stream, type StreamOptions, type StreamConnectOptions } from "./stream.js"

@@ -61,8 +61,8 @@ export interface ProxyStatistics {
 }
 
 /** Socket types that can receive / send at all. */
-const CANNOT_RECEIVE: ReadonlySet<SocketTypeName> = new Set(["PUSH", "PUB"])
-const CANNOT_SEND: ReadonlySet<SocketTypeName> = new Set(["PULL", "SUB"])
+const CANNOT_RECEIVE: ReadonlySet<SocketTypeName | "STREAM"> = new Set(["PUSH", "PUB"])
+const CANNOT_SEND: ReadonlySet<SocketTypeName | "STREAM"> = new Set(["PULL", "SUB"])
 
 /** The abort reason of an interrupted wait (pause or terminate); never seen outside. */
 const INTERRUPTED = Object.freeze({ interrupted: true })

@@ -24,6 +24,7 @@ import type { SecurityOptions } from "../mechanism/index.js"
 import { publicFromSecret } from "../crypto/index.js"
 import { Mechanism, type SocketTypeName } from "../wire/constants.js"
 import { StreamConnection } from "../transport/stream-connection.js"
+import { RawConnection } from "../transport/raw-connection.js" // h4-proxy: STREAM sockets
 import { Dialer, type DialerEvent } from "../transport/dialer.js"
 import { parseSocketEndpoint } from "../transport/endpoint.js"
 import { bindInproc, connectInproc, type InprocConnection, type InprocSideInfo } from "../transport/inproc.js" // h4-proxy
@@ -115,7 +116,7 @@ export interface SocketAccess {
 // ---- end h4-proxy ----------------------------------------------------------------------------
 
 export abstract class Socket {
-  readonly #type: SocketTypeName
+  readonly #type: SocketTypeName | "STREAM" // h4-proxy: STREAM (raw TCP) is not an RFC 37 type
   readonly #allowed: ReadonlySet<string>
   readonly #context: Context
   readonly #options: OptionValues = defaultOptions()
@@ -151,7 +152,7 @@ export abstract class Socket {
   #lease: object | undefined
   #leaseBypass = false
 
-  protected constructor(type: SocketTypeName, allowed: ReadonlySet<string>, options: object | undefined) {
+  protected constructor(type: SocketTypeName | "STREAM", allowed: ReadonlySet<string>, options: object | undefined) {
     this.#type = type
     this.#allowed = allowed
     let ctx = defaultContext
@@ -204,6 +205,10 @@ export abstract class Socket {
   protected abstract xsend(frames: Uint8Array[]): boolean
   /** Take the next message for the application, setting `receivedFrom`; undefined if none. */
   protected abstract xrecv(): Uint8Array[] | undefined
+  /** h4-proxy: connections carry raw bytes (STREAM), not ZMTP: no engine, no security. */
+  protected get rawTransport(): boolean {
+    return false
+  }
   /** Whether connect-side pipes join the routing strategies before their connection exists. */
   protected get earlyAttach(): boolean {
     return false
@@ -295,7 +300,7 @@ export abstract class Socket {
   // ---- properties ------------------------------------------------------------------------
 
   /** The socket type name (RFC 37 Socket-Type), e.g. "DEALER". */
-  get socketType(): SocketTypeName {
+  get socketType(): SocketTypeName | "STREAM" {
     return this.#type
   }
 
@@ -501,6 +506,18 @@ export abstract class Socket {
   #startConnection(pipe: Pipe, socket: NetSocket, peerAddress: string): void {
     socket.unref()
     this.#pendingHandshakes++
+    if (this.rawTransport) {
+      // h4-proxy: STREAM: the bytes as they come, a "handshake" at once (raw-connection.ts).
+      const raw = new RawConnection(socket, peerAddress, {
+        onEvent: (event, c) => this.#connectionEvent(pipe, c, event),
+        onClose: (c) => this.#connectionClosed(pipe, c),
+        onDrain: (c) => {
+          if (pipe.conn === c) pipe.pump()
+        },
+      })
+      pipe.attachConnection(raw)
+      return
+    }
     const conn = new StreamConnection(socket, this.#connectionOptions(peerAddress), {
       onEvent: (event, c) => this.#connectionEvent(pipe, c, event),
       onClose: (c) => this.#connectionClosed(pipe, c),
@@ -615,10 +632,12 @@ export abstract class Socket {
   // (no ZMTP, no security: as in libzmq, security options do not apply to inproc).
 
   #inprocInfo(): InprocSideInfo {
-    return { socketType: this.#type, routingId: this.#options.routingId ?? undefined }
+    // Never STREAM: #bindInproc/#connectInproc refuse raw sockets first.
+    return { socketType: this.#type as SocketTypeName, routingId: this.#options.routingId ?? undefined }
   }
 
   #bindInproc(address: string, name: string): void {
+    if (this.rawTransport) throw socketError("EPROTONOSUPPORT", "a Stream socket speaks tcp:// or ipc://, not inproc://", address)
     const entry: ListenerEntry = { listener: undefined, requested: address, pipes: new Set() }
     let listener: Listener
     try {
@@ -635,6 +654,7 @@ export abstract class Socket {
   }
 
   #connectInproc(address: string, name: string, routingId: string | Uint8Array | undefined): void {
+    if (this.rawTransport) throw socketError("EPROTONOSUPPORT", "a Stream socket speaks tcp:// or ipc://, not inproc://", address)
     const pipe = new Pipe(this.#owner, address, undefined, this.#options.sendHighWaterMark, this.#options.receiveHighWaterMark)
     if (routingId !== undefined) pipe.connectRoutingId = Buffer.from(convertOption("routingId", routingId) as Uint8Array)
     this.#pipes.add(pipe)
@@ -700,7 +720,7 @@ export abstract class Socket {
     const heartbeatTimeout = o.heartbeatTimeout < 0 ? o.heartbeatInterval : o.heartbeatTimeout
     const authenticate = o.authenticate ?? this.#context.zapHandler
     return {
-      socketType: this.#type,
+      socketType: this.#type as SocketTypeName, // never STREAM: raw sockets use no engine
       ...(o.routingId !== null ? { routingId: o.routingId } : {}),
       security: this.#securityOptions(),
       ...(o.zapDomain !== null ? { zapDomain: o.zapDomain } : {}),
