@@ -674,7 +674,7 @@ export abstract class Socket {
   }
 
   #acceptInproc(entry: ListenerEntry, conn: InprocConnection): void {
-    const address = entry.listener?.endpoint ?? `inproc://${entry.requested}`
+    const address = entry.listener?.endpoint ?? entry.requested
     if (this.#closed || !this.#listeners.has(address)) {
       conn.close()
       return

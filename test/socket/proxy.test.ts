@@ -399,6 +399,82 @@ describe("Proxy: back-pressure", () => {
   })
 })
 
+describe("Proxy: unroutable replies and in-process back-pressure", () => {
+  it("a reply for a client that left is dropped and counted (ROUTER mandatory); the proxy keeps serving", async () => {
+    const { proxy, frontAddress, backAddress, done } = await queueProxy(new Router({ mandatory: true }), new Dealer())
+    const worker = new Reply()
+    worker.connect(backAddress)
+    const leaving = new Dealer({ linger: 0 })
+    leaving.connect(frontAddress)
+    await leaving.send(["", "question"])
+    const [question] = await worker.receive()
+    assert.equal(String(question), "question")
+    const gone = (async () => {
+      for await (const e of proxy.frontEnd.events) if (e.type === "disconnect") return
+    })()
+    leaving.close()
+    await gone
+    await worker.send("answer nobody hears")
+    await until(() => proxy.statistics().dropped === 1, "the unroutable reply is counted")
+    assert.equal(proxy.running, true)
+    const staying = new Request()
+    staying.connect(frontAddress)
+    const serve = (async () => {
+      const [q] = await worker.receive()
+      await worker.send(`re:${String(q)}`)
+    })()
+    await staying.send("still there?")
+    assert.deepEqual((await staying.receive()).map(String), ["re:still there?"])
+    await serve
+    proxy.terminate()
+    await done
+    staying.close()
+    worker.close()
+  })
+
+  it("over inproc on both sides, a worker that does not read bounds what is in flight by the high-water marks", async () => {
+    const HWM = 8
+    const frontAddress = `inproc://proxy-bp-front-${process.pid}`
+    const backAddress = `inproc://proxy-bp-back-${process.pid}`
+    const front = new Router({ sendHighWaterMark: HWM, receiveHighWaterMark: HWM })
+    const back = new Dealer({ sendHighWaterMark: HWM, receiveHighWaterMark: HWM })
+    await front.bind(frontAddress)
+    await back.bind(backAddress)
+    const proxy = new Proxy(front, back)
+    const done = proxy.run()
+    const worker = new Reply({ receiveHighWaterMark: HWM })
+    worker.connect(backAddress)
+    const client = new Dealer({ sendHighWaterMark: HWM, sendTimeout: 200 })
+    client.connect(frontAddress)
+    let sent = 0
+    const CAP = 10_000
+    for (; sent < CAP; sent++) {
+      try {
+        await client.send(["", String(sent)])
+      } catch (err) {
+        if (!code("EAGAIN")(err)) throw err
+        break
+      }
+    }
+    // client SNDHWM + front RCVHWM + one in the proxy's hands + back SNDHWM + worker RCVHWM.
+    assert.ok(sent <= 4 * HWM + 1, `at most ${4 * HWM + 1} in flight, got ${sent}`)
+    assert.ok(sent >= 2 * HWM, `the pipes filled (${sent} sent)`)
+    assert.ok(proxy.frontEnd[SOCKET_ACCESS]().queued().inbound <= HWM)
+    assert.ok(proxy.backEnd[SOCKET_ACCESS]().queued().outbound <= HWM)
+    client.sendTimeout = -1
+    for (let i = 0; i < sent; i++) {
+      const [n] = await worker.receive()
+      assert.equal(String(n), String(i))
+      await worker.send("ok")
+      assert.deepEqual((await client.receive()).map(String), ["", "ok"])
+    }
+    proxy.terminate()
+    await done
+    client.close()
+    worker.close()
+  })
+})
+
 describe("Proxy: mechanisms per side", () => {
   it("a CURVE front end (libzmq clients) and a NULL back end (Ironhouse worker)", async () => {
     const server = zmq.curveKeyPair()
