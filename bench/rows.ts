@@ -12,6 +12,9 @@ export const Test = {
   LATENCY_P99: "req-rep latency p99",
   HANDSHAKES: "curve handshakes",
   MEMORY: "idle connection memory",
+  // h4-proxy (issue 8): a Proxy between two processes, and PUSH→PULL in one process over inproc://
+  PROXY_THROUGHPUT: "push→proxy→pull throughput",
+  INPROC_THROUGHPUT: "inproc push-pull throughput",
 } as const
 export type TestName = (typeof Test)[keyof typeof Test]
 
@@ -72,6 +75,10 @@ export function targetsFor(key: RowKey): Target[] {
       return [{ against: "zeromq", factor: 2, higherIsBetter: true }]
     case Test.MEMORY:
       return [{ against: "zeromq", factor: 1, higherIsBetter: better }]
+    case Test.PROXY_THROUGHPUT:
+    case Test.INPROC_THROUGHPUT:
+      // h4-proxy: no target in issue 8; shown against zeromq (its Proxy runs libzmq's in a thread).
+      return key.unit === Unit.MSG_PER_SEC ? [{ against: "zeromq", factor: 1, higherIsBetter: true }] : []
   }
 }
 
