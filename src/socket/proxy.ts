@@ -67,6 +67,9 @@ const CANNOT_SEND: ReadonlySet<SocketTypeName | "STREAM"> = new Set(["PULL", "SU
 /** The abort reason of an interrupted wait (pause or terminate); never seen outside. */
 const INTERRUPTED = Object.freeze({ interrupted: true })
 
+/** After this many messages moved without waiting, a loop yields to the event loop once. */
+const YIELD_EVERY = 256
+
 type State = "idle" | "running" | "terminated"
 type Side = "frontEnd" | "backEnd"
 
@@ -275,17 +278,24 @@ export class Proxy<F extends Socket = Socket, B extends Socket = Socket> {
     const to = this.#socket(toSide)
     const source = from[SOCKET_ACCESS]()
     const target = to[SOCKET_ACCESS]()
-    const capture = this.#capture?.[SOCKET_ACCESS]()
+    const captureSocket = this.#capture
+    const capture = captureSocket?.[SOCKET_ACCESS]()
     const inStats = this.#stats[fromSide]
     const outStats = this.#stats[toSide]
+    let moved = 0
     while (this.#state === "running") {
       if (this.#paused) {
         await this.#whenResumed
         continue
       }
-      let frames: Buffer[]
+      // Fast path: a message ready now is taken without a promise; else wait for one.
+      let frames: Buffer[] | undefined
       try {
-        frames = await source.receive({ signal: this.#interrupt.signal })
+        frames = source.tryReceive()
+        if (frames === undefined) {
+          moved = 0
+          frames = await source.receive({ signal: this.#interrupt.signal })
+        }
       } catch (err) {
         if (err === INTERRUPTED) continue
         if (from.closed) throw closedError(fromSide)
@@ -294,35 +304,51 @@ export class Proxy<F extends Socket = Socket, B extends Socket = Socket> {
       const bytes = size(frames)
       inStats.received++
       inStats.receivedBytes += bytes
-      if (capture !== undefined && this.#capture !== undefined) {
-        // The socket's send() takes its own array of the same frames (toFrames), no byte copy.
-        if (!(await this.#send(capture, this.#capture, frames, "Capture"))) return
+      if (capture !== undefined && captureSocket !== undefined) {
+        // Its own array of the same frames (no byte copy): a socket keeps the array it sends.
+        const captured = this.#send(capture, captureSocket, frames.slice(), "Capture")
+        if (typeof captured !== "boolean") await captured
+        if (this.#state !== "running") return
       }
-      if (await this.#send(target, to, frames, toSide)) {
+      const forwarded = this.#send(target, to, frames, toSide)
+      if (typeof forwarded === "boolean" ? forwarded : await forwarded) {
         outStats.sent++
         outStats.sentBytes += bytes
+      }
+      // A long run of ready messages yields now and then, so I/O and the other direction run.
+      if (++moved >= YIELD_EVERY) {
+        moved = 0
+        await new Promise<void>((resolve) => setImmediate(resolve))
       }
     }
   }
 
   /**
-   * Send, waiting as long as it takes (the proxy's calls ignore sendTimeout). False when the
-   * proxy terminated meanwhile or the message was unroutable (dropped).
+   * Send: at once when there is room, else waiting as long as it takes (the proxy's calls
+   * ignore sendTimeout). False when the proxy terminated meanwhile or the message was
+   * unroutable (dropped, counted).
    */
-  async #send(target: SocketAccess, socket: Socket, frames: Buffer[], side: Side | "Capture"): Promise<boolean> {
+  #send(target: SocketAccess, socket: Socket, frames: Buffer[], side: Side | "Capture"): boolean | Promise<boolean> {
     if (this.#state !== "running") return false
     try {
-      await target.send(frames, { signal: this.#terminate.signal })
-      return true
+      if (target.trySend(frames)) return true
     } catch (err) {
-      if (err === INTERRUPTED) return false
-      if (socket.closed) throw closedError(side)
-      if (err instanceof SocketError && err.code === "EHOSTUNREACH") {
-        this.#stats.dropped++
-        return false
-      }
-      throw err
+      return this.#sendFailed(err, socket, side)
     }
+    return target.send(frames, { signal: this.#terminate.signal }).then(
+      () => true,
+      (err: unknown) => this.#sendFailed(err, socket, side),
+    )
+  }
+
+  #sendFailed(err: unknown, socket: Socket, side: Side | "Capture"): boolean {
+    if (err === INTERRUPTED) return false
+    if (socket.closed) throw closedError(side)
+    if (err instanceof SocketError && err.code === "EHOSTUNREACH") {
+      this.#stats.dropped++
+      return false
+    }
+    throw err
   }
 }
 

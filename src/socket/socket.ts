@@ -107,9 +107,16 @@ export interface SocketAccess {
   /** Take the socket for `owner`: the application's send()/receive() then fail with EBUSY. */
   lease(owner: object): boolean
   release(owner: object): void
-  /** send()/receive() of any socket type, bypassing the lease. */
+  /** send()/receive() of any socket type, bypassing the lease (and the socket's timeouts). */
   send(frames: Uint8Array[], options?: OperationOptions): Promise<void>
   receive(options?: OperationOptions): Promise<Buffer[]>
+  /**
+   * Without waiting: the next message if one is ready (else undefined), and queue a message
+   * if there is room now (else false; the caller then awaits send()). `frames` becomes the
+   * socket's. Both may throw a SocketError (e.g. EHOSTUNREACH from a mandatory ROUTER).
+   */
+  tryReceive(): Buffer[] | undefined
+  trySend(frames: Uint8Array[]): boolean
   /** Messages held in this socket's pipes: received and not yet taken, queued and not yet sent. */
   queued(): { inbound: number; outbound: number }
 }
@@ -279,6 +286,15 @@ export abstract class Socket {
       },
       send: (frames, options) => bypass(() => this.sendMessage(frames, options)),
       receive: (options) => bypass(() => this.receiveMessage(options)),
+      tryReceive: () => {
+        if (this.#closed || this.#receiveWaiter !== undefined) return undefined
+        const frames = this.xrecv()
+        return frames === undefined ? undefined : (this.#deliver(frames, false) as Buffer[])
+      },
+      trySend: (frames) => {
+        if (this.#closed || this.#sendWaiter !== undefined) return false
+        return this.xsend(frames)
+      },
       queued: () => {
         let inbound = 0
         let outbound = 0
