@@ -275,7 +275,7 @@ export abstract class Socket {
       }
     }
     return {
-      endpoints: this.#listeners.size + this.#dialers.length,
+      endpoints: this.#listeners.size + this.#dialers.length + this.#inprocConnects.length,
       lease: (owner) => {
         if (this.#lease !== undefined && this.#lease !== owner) return false
         this.#lease = owner

@@ -465,6 +465,26 @@ describe("inproc: endpoints, events, contexts", () => {
 })
 
 describe("inproc: a Proxy with an inproc back end", () => {
+  it("a back end that only connects to inproc counts as connected (run() does not refuse it)", async () => {
+    const address = fresh()
+    const front = new Pull()
+    await front.bind("tcp://127.0.0.1:*")
+    const back = new Push()
+    back.connect(address) // before the consumer binds
+    const proxy = new Proxy(front, back)
+    const done = proxy.run()
+    const consumer = new Pull()
+    await consumer.bind(address)
+    const producer = new Push()
+    producer.connect(front.lastEndpoint as string)
+    await producer.send("through")
+    assert.deepEqual(str(await consumer.receive()), ["through"])
+    proxy.terminate()
+    await done
+    producer.close()
+    consumer.close()
+  })
+
   it("tcp ROUTER front, inproc DEALER back, inproc REP workers", async () => {
     const front = new Router()
     await front.bind("tcp://127.0.0.1:*")
