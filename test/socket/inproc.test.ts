@@ -485,6 +485,33 @@ describe("inproc: a Proxy with an inproc back end", () => {
     consumer.close()
   })
 
+  it("the proxy forwards frames without copying them (inproc on both sides: the consumer gets the producer's bytes)", async () => {
+    const inAddress = fresh()
+    const outAddress = fresh()
+    const front = new Pull()
+    await front.bind(inAddress)
+    const back = new Push()
+    await back.bind(outAddress)
+    const proxy = new Proxy(front, back)
+    const done = proxy.run()
+    const producer = new Push()
+    producer.connect(inAddress)
+    const consumer = new Pull()
+    consumer.connect(outAddress)
+    const frames = [Buffer.from("first frame"), Buffer.from("second frame")]
+    await producer.send(frames)
+    const got = await consumer.receive()
+    assert.equal(got.length, 2)
+    for (let i = 0; i < 2; i++) {
+      assert.equal(got[i]?.buffer, frames[i]?.buffer, `frame ${i}: same memory`)
+      assert.equal(got[i]?.byteOffset, frames[i]?.byteOffset)
+    }
+    proxy.terminate()
+    await done
+    producer.close()
+    consumer.close()
+  })
+
   it("tcp ROUTER front, inproc DEALER back, inproc REP workers", async () => {
     const front = new Router()
     await front.bind("tcp://127.0.0.1:*")

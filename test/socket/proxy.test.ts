@@ -19,7 +19,6 @@ import {
   Request,
   Router,
   SocketError,
-  Subscriber,
   XPublisher,
   XSubscriber,
   type PeerInfo,
@@ -233,8 +232,8 @@ describe("Proxy: ROUTER↔DEALER with REQ clients and REP workers", () => {
 })
 
 describe("Proxy: XPUB↔XSUB forwarder", () => {
-  for (const pubImpl of IMPLS) {
-    it(`subscribe and unsubscribe reach a ${pubImpl} XPUB publisher through the proxy; messages flow down`, async () => {
+  for (const pubImpl of IMPLS) for (const subImpl of IMPLS) {
+    it(`subscribe and unsubscribe from a ${subImpl} SUB reach a ${pubImpl} XPUB publisher through the proxy; messages flow down`, async () => {
       const publisher = makeSocket(pubImpl, "XPUB")
       const pubAddress = await bound(publisher)
       const xsub = new XSubscriber()
@@ -243,7 +242,7 @@ describe("Proxy: XPUB↔XSUB forwarder", () => {
       const subAddress = await bound(xpub)
       const proxy = new Proxy(xpub, xsub)
       const done = proxy.run()
-      const sub = new Subscriber()
+      const sub = makeSocket(subImpl, "SUB") as AnySocket & { unsubscribe(...t: string[]): void }
       sub.connect(subAddress)
       sub.subscribe("weather")
       const [subscribe] = await publisher.receive()
