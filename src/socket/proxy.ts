@@ -204,6 +204,13 @@ export class Proxy<F extends Socket = Socket, B extends Socket = Socket> {
       if (failure === undefined) failure = err
       this.#stop()
     }
+    // A socket the application closes stops the proxy even while no loop waits on it.
+    for (const [name, socket] of sockets) {
+      const side = name === "Front-end" ? "frontEnd" : name === "Back-end" ? "backEnd" : "Capture"
+      void socket.whenClosed.then(() => {
+        if (this.#state === "running") fail(closedError(side))
+      })
+    }
     if (forward) loops.push(this.#loop("frontEnd", "backEnd").catch(fail))
     if (backward) loops.push(this.#loop("backEnd", "frontEnd").catch(fail))
     await Promise.all(loops)

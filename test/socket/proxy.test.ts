@@ -141,6 +141,18 @@ describe("Proxy: API and errors (zeromq v6 shape)", () => {
     assert.equal(proxy.frontEnd.closed, true)
   })
 
+  it("closing the socket no loop waits on (PULL→PUSH, the PUSH) stops the proxy too", async () => {
+    const pull = new Pull()
+    const push = new Push()
+    await bound(pull)
+    await bound(push)
+    const proxy = new Proxy(pull, push)
+    const done = proxy.run()
+    push.close()
+    await assert.rejects(done, (err: unknown) => err instanceof SocketError && err.code === "EBADF" && /Back-end/.test(err.message))
+    assert.equal(pull.closed, true)
+  })
+
   it("the proxy ignores the sockets' timeouts (it waits for traffic, it does not fail)", async () => {
     const { proxy, frontAddress, backAddress, done } = await queueProxy(
       new Router({ receiveTimeout: 0, sendTimeout: 0 }),
