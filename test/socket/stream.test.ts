@@ -9,7 +9,8 @@ import { createServer, connect as netConnect, type Server, type Socket as NetSoc
 import { once } from "node:events"
 import * as zmq from "zeromq"
 import { SocketError, Stream } from "../../src/index.js"
-import { bigPayload } from "./helpers.js"
+import { SOCKET_ACCESS } from "../../src/socket/socket.js"
+import { bigPayload, until } from "./helpers.js"
 
 function code(c: string): (err: unknown) => boolean {
   return (err: unknown) => err instanceof SocketError && err.code === c
@@ -117,6 +118,31 @@ describe("Stream: server side, plain TCP clients", () => {
     assert.equal((await gotB).toString(), "hi")
     a.destroy()
     b.destroy()
+    stream.close()
+  })
+
+  it("a peer that floods a Stream that does not read: at most receiveHighWaterMark chunks are held, the rest waits in TCP, nothing is lost", async () => {
+    const HWM = 4
+    const stream = new Stream({ receiveHighWaterMark: HWM })
+    await stream.bind("tcp://127.0.0.1:*")
+    const client = netConnect(portOf(stream.lastEndpoint), "127.0.0.1")
+    const [id] = await stream.receive()
+    const total = 32 << 20 // far more than the kernel buffers hold
+    client.write(Buffer.alloc(total, 0x62))
+    const access = stream[SOCKET_ACCESS]()
+    await until(() => access.queued().inbound >= HWM, "the Stream's queue fills")
+    // The rest waits in the kernel and the client: while we read all of it, the Stream never
+    // holds more than the mark (plus the chunk being handed over).
+    assert.ok(access.queued().inbound <= HWM + 1, `held ${access.queued().inbound} chunks (HWM ${HWM})`)
+    let n = 0
+    while (n < total) {
+      const [from, data] = await stream.receive()
+      assert.deepEqual(from, id)
+      n += (data as Buffer).length
+      assert.ok(access.queued().inbound <= HWM + 1)
+    }
+    assert.equal(n, total)
+    client.destroy()
     stream.close()
   })
 
