@@ -1,4 +1,4 @@
-/** The socket API: `zeromq` v6 names and behaviour, over tcp:// and ipc://. */
+/** The socket API: `zeromq` v6 names and behaviour, over tcp://, ipc:// and inproc://. */
 export { Socket, type MessageWithPeer, type OperationOptions } from "./socket.js"
 export { Pair, type PairOptions } from "./pair.js"
 export { Push, type PushOptions } from "./push.js"

@@ -385,7 +385,7 @@ export abstract class Socket {
 
   // ---- endpoints -------------------------------------------------------------------------
 
-  /** Bind to an endpoint (`tcp://host:port`, `tcp://*:*`, `ipc:///path`, ...). */
+  /** Bind to an endpoint (`tcp://host:port`, `tcp://*:*`, `ipc:///path`, `inproc://name`, ...). */
   async bind(address: string): Promise<void> {
     if (this.#closed) throw socketError("EBADF")
     const endpoint = parseSocketEndpoint(address, "bind")
