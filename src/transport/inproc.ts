@@ -165,8 +165,21 @@ export class InprocConnection {
     other.#receive(item)
   }
 
+  /**
+   * Hand one item to our socket. A handler that throws is a bug (there is no network input
+   * here), but as with StreamConnection it costs only this connection, never the sender's
+   * call or the process: both sides close, and a process warning says why.
+   */
   #receive(item: Outgoing): void {
-    this.#handlers?.onEvent(item, this)
+    try {
+      this.#handlers?.onEvent(item, this)
+    } catch (err) {
+      const what = err instanceof Error ? err.message : String(err)
+      process.emitWarning(`Ironhouse dropped an inproc connection: handling its ${item.type} event failed: ${what}`, {
+        code: "IRONHOUSE_EVENT_HANDLER_FAILED",
+      })
+      this.close()
+    }
   }
 
   /** The peer may have room: wake our sender if it waited. */
