@@ -244,6 +244,27 @@ describe("inproc: every socket pair", () => {
     }
   }
 
+  it("PAIR stays exclusive: a second PAIR connecting to a bound PAIR is dropped, the first keeps talking", async () => {
+    const address = fresh()
+    const bound = new Pair()
+    await bound.bind(address)
+    const first = new Pair()
+    first.connect(address)
+    await first.send("one")
+    assert.deepEqual(str(await bound.receive()), ["one"])
+    const second = new Pair({ linger: 0 })
+    const dropped = (async () => {
+      for await (const e of second.events) if (e.type === "disconnect") return
+    })()
+    second.connect(address)
+    await dropped
+    await bound.send("still yours")
+    assert.deepEqual(str(await first.receive()), ["still yours"])
+    first.close()
+    second.close()
+    bound.close()
+  })
+
   it("incompatible types (PUSH to PAIR) are refused like over ZMTP: handshake:error:protocol", async () => {
     const address = fresh()
     const pair = new Pair()
