@@ -293,6 +293,58 @@ export function planMeasurements(settings: Settings, c: CReference): Measurement
     })
   }
   if (settings.floodConnections !== undefined) plan.push(...floodMeasurements(settings.floodConnections))
+  // ---- h4-proxy (issue 8): Proxy and inproc rows ---------------------------------------------
+  for (const security of ["NULL", "CURVE"] as const) {
+    const size = 256
+    const group = `${Test.PROXY_THROUGHPUT} ${security} front ${formatSize(size)}`
+    const rows: Measurement["rows"] = [
+      { key: { test: Test.PROXY_THROUGHPUT, security, size, unit: Unit.MSG_PER_SEC }, read: (r) => field(r, "msgPerSec") },
+    ]
+    for (const impl of impls) {
+      plan.push({
+        group,
+        column: impl,
+        rows,
+        scenario: {
+          // The proxy process binds both ends (front with `security`, back NULL: the gateway case).
+          server: nodeRole("proxy-hop", { impl, security }),
+          clients: (ready) => [
+            nodeRole("throughput-receiver", { impl, security: "NULL", endpoint: text(ready, "backEndpoint") }),
+            nodeRole("throughput-sender", {
+              impl,
+              security,
+              size,
+              durationMs: settings.durationMs,
+              endpoint: text(ready, "endpoint"),
+              serverKey: optionalText(ready, "serverKey"),
+            }),
+          ],
+          resultFrom: "client",
+          timeoutMs,
+        },
+      })
+    }
+  }
+  for (const size of [16, 4096]) {
+    const security = "NULL"
+    const group = `${Test.INPROC_THROUGHPUT} ${formatSize(size)}`
+    const rows: Measurement["rows"] = [
+      { key: { test: Test.INPROC_THROUGHPUT, security, size, unit: Unit.MSG_PER_SEC }, read: (r) => field(r, "msgPerSec") },
+    ]
+    for (const impl of impls) {
+      plan.push({
+        group,
+        column: impl,
+        rows,
+        scenario: {
+          server: nodeRole("inproc-throughput", { impl, security, size, durationMs: settings.durationMs }),
+          clients: () => [],
+          resultFrom: "server",
+          timeoutMs,
+        },
+      })
+    }
+  }
   return plan
 }
 

@@ -15,6 +15,9 @@ export const Test = {
   FLOOD: "handshake under flood",
   FLOOD_RSS: "server RSS under flood",
   FLOOD_HELD: "flood connections kept open",
+  // h4-proxy (issue 8): a Proxy between two processes, and PUSH→PULL in one process over inproc://
+  PROXY_THROUGHPUT: "push→proxy→pull throughput",
+  INPROC_THROUGHPUT: "inproc push-pull throughput",
 } as const
 export type TestName = (typeof Test)[keyof typeof Test]
 
@@ -82,6 +85,10 @@ export function targetsFor(key: RowKey): Target[] {
     case Test.FLOOD_RSS:
     case Test.FLOOD_HELD:
       return [] // issue 8 item 6: reported, no ratio target (the legit client must be served)
+    case Test.PROXY_THROUGHPUT:
+    case Test.INPROC_THROUGHPUT:
+      // h4-proxy: no target in issue 8; shown against zeromq (its Proxy runs libzmq's in a thread).
+      return key.unit === Unit.MSG_PER_SEC ? [{ against: "zeromq", factor: 1, higherIsBetter: true }] : []
   }
 }
 

@@ -80,3 +80,8 @@ export { zapProtocolClient, type ZapProtocolHandler } from "./auth/zap-client.js
 export { answerZapRequest } from "./auth/zap-handler.js"
 export { serveZeromqZap, type ZeromqZapServer } from "./auth/zeromq-zap.js"
 export { Certificate, CertificateError, CertificateStore } from "./cert/index.js"
+
+// ---- Proxy (issue 8): forwarding between two sockets, zeromq v6 shape ---------------------------
+export { Proxy, type ProxyOptions, type ProxyStatistics } from "./socket/index.js"
+// ---- Stream (issue 8): raw TCP with [routingId, data] messages, zeromq v6 shape -----------------
+export { Stream, type StreamOptions, type StreamConnectOptions } from "./socket/index.js"

@@ -20,7 +20,7 @@
  * handshake" are derived from it and cannot drift.
  */
 import type { PeerInfo } from "../engine/peer-info.js"
-import type { StreamConnection } from "../transport/stream-connection.js"
+import type { ProtocolError } from "../errors.js"
 import type { Dialer } from "../transport/dialer.js"
 import { Queue } from "./queue.js"
 import type { SubscriptionTrie } from "./subscription-trie.js"
@@ -52,6 +52,34 @@ export interface PipeOwner {
   pipeHasRoom(pipe: Pipe): void
 }
 
+/**
+ * h4-proxy: what a pipe needs from its connection. A StreamConnection (ZMTP over TCP/IPC) has
+ * this shape, and so does an InprocConnection (../transport/inproc.ts, in memory, no ZMTP):
+ * `engine` takes messages and subscriptions, `socket` is the flow control (writableNeedDrain:
+ * wait for the drain callback; pause/resume: our reading side).
+ */
+export interface PipeConnection {
+  readonly engine: {
+    send(frames: readonly Uint8Array[]): void
+    sendSubscription(subscribe: boolean, topic: Uint8Array): void
+  }
+  readonly socket: {
+    readonly writableNeedDrain: boolean
+    readonly destroyed: boolean
+    pause(): unknown
+    resume(): unknown
+  }
+  flush(): void
+  close(): void
+  destroy(): void
+  /** Octets written but not yet handed to the operating system (linger, process exit). */
+  readonly pendingOutput: number
+  /** Close once everything written is out (no deadline of its own), then call `done`. */
+  linger(done: () => void): void
+  /** Drop at once for a reason of ours: an `error` event with `error`, then closed. */
+  abort(error: ProtocolError): void
+}
+
 let nextPipeId = 1
 
 export class Pipe {
@@ -62,7 +90,7 @@ export class Pipe {
   /** Connect side: the dialer that (re)creates the connection. */
   readonly dialer: Dialer | undefined
   /** The current connection, if any. */
-  conn: StreamConnection | undefined
+  conn: PipeConnection | undefined
   /** The peer of the last completed handshake. */
   peer: PeerInfo | undefined
   /** Bind side: the address the connection came from, grouped for the handshake guard. */
@@ -233,7 +261,7 @@ export class Pipe {
 
   // ---- connection ----------------------------------------------------------------------
 
-  attachConnection(conn: StreamConnection): void {
+  attachConnection(conn: PipeConnection): void {
     this.conn = conn
     this.#setState(PipeState.HANDSHAKING)
     this.#unflushed = 0

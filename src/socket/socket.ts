@@ -26,8 +26,10 @@ import { publicFromSecret } from "../crypto/index.js"
 import { checkEndpointSyntax } from "../transport/endpoint.js" // unbind/disconnect (h5-endpoints)
 import { Mechanism, type SocketTypeName } from "../wire/constants.js"
 import { StreamConnection } from "../transport/stream-connection.js"
+import { RawConnection } from "../transport/raw-connection.js" // h4-proxy: STREAM sockets
 import { Dialer, type DialerEvent } from "../transport/dialer.js"
-import { parseEndpoint } from "../transport/endpoint.js"
+import { parseSocketEndpoint } from "../transport/endpoint.js"
+import { bindInproc, connectInproc, type InprocConnection, type InprocSideInfo } from "../transport/inproc.js" // h4-proxy
 import { listen } from "../transport/index.js"
 import type { Listener } from "../transport/listener.js"
 import { openFileLimit } from "../transport/fd-limit.js"
@@ -45,7 +47,7 @@ import {
   type OptionName,
   type OptionValues,
 } from "./options.js"
-import { Pipe, PipeState, type PipeOwner } from "./pipe.js"
+import { Pipe, PipeState, type PipeConnection, type PipeOwner } from "./pipe.js"
 import { HandshakeGuard, sourceOf } from "./handshake-guard.js"
 import { SocketError, socketError, type SocketErrorCode } from "./socket-error.js"
 
@@ -96,8 +98,36 @@ interface ListenerEntry {
 
 const INSPECT = Symbol.for("nodejs.util.inspect.custom")
 
+// ---- h4-proxy: internal access for src/socket/proxy.ts ------------------------------------
+/**
+ * Internal (not exported from the package): what a Proxy needs from the sockets it runs.
+ * One symbol-keyed method keeps this out of the public API and out of autocompletion.
+ */
+export const SOCKET_ACCESS: unique symbol = Symbol("ironhouse.socketAccess")
+
+export interface SocketAccess {
+  /** Endpoints bound or connected now (zeromq's Proxy refuses a socket with none). */
+  readonly endpoints: number
+  /** Take the socket for `owner`: the application's send()/receive() then fail with EBUSY. */
+  lease(owner: object): boolean
+  release(owner: object): void
+  /** send()/receive() of any socket type, bypassing the lease (and the socket's timeouts). */
+  send(frames: Uint8Array[], options?: OperationOptions): Promise<void>
+  receive(options?: OperationOptions): Promise<Buffer[]>
+  /**
+   * Without waiting: the next message if one is ready (else undefined), and queue a message
+   * if there is room now (else false; the caller then awaits send()). `frames` becomes the
+   * socket's. Both may throw a SocketError (e.g. EHOSTUNREACH from a mandatory ROUTER).
+   */
+  tryReceive(): Buffer[] | undefined
+  trySend(frames: Uint8Array[]): boolean
+  /** Messages held in this socket's pipes: received and not yet taken, queued and not yet sent. */
+  queued(): { inbound: number; outbound: number }
+}
+// ---- end h4-proxy ----------------------------------------------------------------------------
+
 export abstract class Socket {
-  readonly #type: SocketTypeName
+  readonly #type: SocketTypeName | "STREAM" // h4-proxy: STREAM (raw TCP) is not an RFC 37 type
   readonly #allowed: ReadonlySet<string>
   readonly #context: Context
   readonly #options: OptionValues = defaultOptions()
@@ -110,7 +140,7 @@ export abstract class Socket {
   /** Accepted connections in their greeting/handshake, oldest first (derived from pipe states). */
   readonly #handshakes = new HandshakeGuard<Pipe>()
   /** Closed: connections delivering their last written octets (see StreamConnection.linger). */
-  readonly #lingering = new Set<StreamConnection>()
+  readonly #lingering = new Set<PipeConnection>()
   #fullyClosed = false
   #releasing = false
   #exitRegistration: ExitRegistration | undefined
@@ -134,8 +164,13 @@ export abstract class Socket {
   readonly #keepAlive: NodeJS.Timeout
   #keptAlive = false
   #peers: WeakMap<Buffer[], PeerInfo> | undefined
+  /** h4-proxy: inproc connect()s (for disconnect) and how to cancel one still waiting for its bind. */
+  readonly #inprocConnects: Array<{ address: string; pipe: Pipe; cancel: () => void }> = []
+  /** h4-proxy: set while a Proxy runs this socket (see SOCKET_ACCESS). */
+  #lease: object | undefined
+  #leaseBypass = false
 
-  protected constructor(type: SocketTypeName, allowed: ReadonlySet<string>, options: object | undefined) {
+  protected constructor(type: SocketTypeName | "STREAM", allowed: ReadonlySet<string>, options: object | undefined) {
     this.#type = type
     this.#allowed = allowed
     let ctx = defaultContext
@@ -200,6 +235,10 @@ export abstract class Socket {
   protected abstract xsend(frames: Uint8Array[]): boolean
   /** Take the next message for the application, setting `receivedFrom`; undefined if none. */
   protected abstract xrecv(): Uint8Array[] | undefined
+  /** h4-proxy: connections carry raw bytes (STREAM), not ZMTP: no engine, no security. */
+  protected get rawTransport(): boolean {
+    return false
+  }
   /** Whether connect-side pipes join the routing strategies before their connection exists. */
   protected get earlyAttach(): boolean {
     return false
@@ -255,10 +294,59 @@ export abstract class Socket {
     if (reason !== undefined) this.#connectionClosed(pipe, conn, reason)
   }
 
+  /** h4-proxy: internal access for src/socket/proxy.ts (not part of the public API). */
+  [SOCKET_ACCESS](): SocketAccess {
+    const bypass = <T>(call: () => Promise<T>): Promise<T> => {
+      this.#leaseBypass = true
+      try {
+        return call()
+      } finally {
+        this.#leaseBypass = false
+      }
+    }
+    return {
+      endpoints: this.#listeners.size + this.#dialers.length + this.#inprocConnects.length,
+      lease: (owner) => {
+        if (this.#lease !== undefined && this.#lease !== owner) return false
+        this.#lease = owner
+        return true
+      },
+      release: (owner) => {
+        if (this.#lease === owner) this.#lease = undefined
+      },
+      send: (frames, options) => bypass(() => this.sendMessage(frames, options)),
+      receive: (options) => bypass(() => this.receiveMessage(options)),
+      tryReceive: () => {
+        if (this.#closed || this.#receiveWaiter !== undefined) return undefined
+        const frames = this.xrecv()
+        return frames === undefined ? undefined : (this.#deliver(frames, false) as Buffer[])
+      },
+      trySend: (frames) => {
+        if (this.#closed || this.#sendWaiter !== undefined) return false
+        return this.xsend(frames)
+      },
+      queued: () => {
+        let inbound = 0
+        let outbound = 0
+        for (const pipe of this.#pipes) {
+          inbound += pipe.inbound.length
+          outbound += pipe.queuedOutput
+        }
+        return { inbound, outbound }
+      },
+    }
+  }
+
+  /** h4-proxy: the EBUSY a leased socket gives the application, or undefined. */
+  #leasedError(): SocketError | undefined {
+    if (this.#lease === undefined || this.#leaseBypass) return undefined
+    return socketError("EBUSY", "Socket is used by a running Proxy")
+  }
+
   // ---- properties ------------------------------------------------------------------------
 
   /** The socket type name (RFC 37 Socket-Type), e.g. "DEALER". */
-  get socketType(): SocketTypeName {
+  get socketType(): SocketTypeName | "STREAM" {
     return this.#type
   }
 
@@ -328,7 +416,7 @@ export abstract class Socket {
 
   // ---- endpoints -------------------------------------------------------------------------
 
-  /** Bind to an endpoint (`tcp://host:port`, `tcp://*:*`, `ipc:///path`, ...). */
+  /** Bind to an endpoint (`tcp://host:port`, `tcp://*:*`, `ipc:///path`, `inproc://name`, ...). */
   async bind(address: string): Promise<void> {
     return this.#endpointOperation(() => this.#bind(address))
   }
@@ -351,7 +439,8 @@ export abstract class Socket {
 
   async #bind(address: string): Promise<void> {
     if (this.#closed) throw socketError("EBADF")
-    const endpoint = parseEndpoint(address, "bind")
+    const endpoint = parseSocketEndpoint(address, "bind")
+    if (endpoint.transport === "inproc") return this.#bindInproc(address, endpoint.name) // h4-proxy
     this.#securityOptions() // fail now, not on the first connection, when keys are missing
     const entry: ListenerEntry = { listener: undefined, requested: address, pipes: new Set() }
     let listener: Listener
@@ -409,7 +498,8 @@ export abstract class Socket {
   /** connect() with ROUTER's per-connection routing id (ZMQ_CONNECT_ROUTING_ID). */
   protected connectEndpoint(address: string, routingId: string | Uint8Array | undefined): void {
     if (this.#closed) throw socketError("EBADF")
-    const endpoint = parseEndpoint(address, "connect")
+    const endpoint = parseSocketEndpoint(address, "connect")
+    if (endpoint.transport === "inproc") return this.#connectInproc(address, endpoint.name, routingId) // h4-proxy
     this.#securityOptions()
     const dialer: Dialer = new Dialer(
       endpoint,
@@ -442,7 +532,12 @@ export abstract class Socket {
     if (this.#closed) throw socketError("EBADF")
     checkEndpointSyntax(address) // EINVAL / EPROTONOSUPPORT before the lookup (ENOENT), as zeromq
     const matching = this.#dialers.filter((d) => d.address === address)
-    if (matching.length === 0) throw socketError("ENOENT", undefined, address)
+    const inproc = this.#inprocConnects.filter((c) => c.address === address) // h4-proxy
+    if (matching.length === 0 && inproc.length === 0) throw socketError("ENOENT", undefined, address)
+    for (const c of inproc) {
+      this.#inprocConnects.splice(this.#inprocConnects.indexOf(c), 1)
+      this.#terminatePipe(c.pipe, true)
+    }
     for (const d of matching) {
       this.#dialers.splice(this.#dialers.indexOf(d), 1)
       d.dialer.stop()
@@ -528,6 +623,18 @@ export abstract class Socket {
 
   #startConnection(pipe: Pipe, socket: NetSocket, peerAddress: string): void {
     socket.unref()
+    if (this.rawTransport) {
+      // h4-proxy: STREAM: the bytes as they come, a "handshake" at once (raw-connection.ts).
+      const raw = new RawConnection(socket, peerAddress, {
+        onEvent: (event, c) => this.#connectionEvent(pipe, c, event),
+        onClose: (c) => this.#connectionClosed(pipe, c),
+        onDrain: (c) => {
+          if (pipe.conn === c) pipe.pump()
+        },
+      })
+      pipe.attachConnection(raw)
+      return
+    }
     const conn = new StreamConnection(
       socket,
       this.#connectionOptions(peerAddress),
@@ -544,7 +651,7 @@ export abstract class Socket {
     pipe.attachConnection(conn)
   }
 
-  #connectionEvent(pipe: Pipe, conn: StreamConnection, event: ConnectionEvent): void {
+  #connectionEvent(pipe: Pipe, conn: PipeConnection, event: ConnectionEvent): void {
     if (pipe.conn !== conn) return
     switch (event.type) {
       case "message":
@@ -566,7 +673,7 @@ export abstract class Socket {
     }
   }
 
-  #handshakeDone(pipe: Pipe, conn: StreamConnection, peer: PeerInfo): void {
+  #handshakeDone(pipe: Pipe, conn: PipeConnection, peer: PeerInfo): void {
     pipe.onHandshake(peer)
     this.#emit({ type: "handshake", address: pipe.address, peer })
     if (this.#closed) {
@@ -593,7 +700,7 @@ export abstract class Socket {
     return true
   }
 
-  #connectionClosed(pipe: Pipe, conn: StreamConnection, error?: ProtocolError): void {
+  #connectionClosed(pipe: Pipe, conn: PipeConnection, error?: ProtocolError): void {
     if (pipe.conn !== conn) return
     pipe.detachConnection()
     if (!this.#closed) this.#emit({ type: "disconnect", address: pipe.address, ...(error !== undefined ? { error } : {}) })
@@ -622,6 +729,7 @@ export abstract class Socket {
   #terminatePipe(pipe: Pipe, closeConnection: boolean): void {
     if (pipe.terminated && !this.#pipes.has(pipe)) return
     pipe.terminate()
+    for (const c of this.#inprocConnects) if (c.pipe === pipe) c.cancel() // h4-proxy: stop waiting for a bind
     if (pipe.attached) {
       pipe.attached = false
       this.xdetach(pipe)
@@ -636,6 +744,78 @@ export abstract class Socket {
     this.#pipes.delete(pipe)
     // Messages already received stay readable (libzmq reads a terminated pipe to its end).
   }
+
+  // ---- h4-proxy: inproc:// (src/transport/inproc.ts) --------------------------------------
+  // The same pipes, routing and events as tcp/ipc; the connection is an InprocConnection
+  // (no ZMTP, no security: as in libzmq, security options do not apply to inproc).
+
+  #inprocInfo(): InprocSideInfo {
+    // Never STREAM: #bindInproc/#connectInproc refuse raw sockets first.
+    return { socketType: this.#type as SocketTypeName, routingId: this.#options.routingId ?? undefined }
+  }
+
+  #bindInproc(address: string, name: string): void {
+    if (this.rawTransport) throw socketError("EPROTONOSUPPORT", "a Stream socket speaks tcp:// or ipc://, not inproc://", address)
+    const entry: ListenerEntry = { listener: undefined, requested: address, pipes: new Set() }
+    let listener: Listener
+    try {
+      listener = bindInproc(this.#context, name, this.#inprocInfo(), (conn) => this.#acceptInproc(entry, conn))
+    } catch (err) {
+      const error = bindError(err, address)
+      this.#emit({ type: "bind:error", address, error })
+      throw error
+    }
+    entry.listener = listener
+    this.#listeners.set(listener.endpoint, entry)
+    this.#lastEndpoint = listener.endpoint
+    this.#emit({ type: "bind", address: listener.endpoint })
+  }
+
+  #connectInproc(address: string, name: string, routingId: string | Uint8Array | undefined): void {
+    if (this.rawTransport) throw socketError("EPROTONOSUPPORT", "a Stream socket speaks tcp:// or ipc://, not inproc://", address)
+    const pipe = new Pipe(this.#owner, address, undefined, this.#options.sendHighWaterMark, this.#options.receiveHighWaterMark)
+    if (routingId !== undefined) pipe.connectRoutingId = Buffer.from(convertOption("routingId", routingId) as Uint8Array)
+    this.#pipes.add(pipe)
+    this.#lastEndpoint = address
+    const record = { address, pipe, cancel: () => {} }
+    this.#inprocConnects.push(record)
+    if (this.earlyAttach && !this.#options.immediate) this.#attach(pipe)
+    // A connect before the bind waits in the context's registry (libzmq 4.x).
+    record.cancel = connectInproc(this.#context, name, this.#inprocInfo(), (conn) => {
+      if (pipe.terminated || (this.#closed && pipe.queuedOutput === 0)) {
+        conn.close()
+        return
+      }
+      this.#emit({ type: "connect", address })
+      this.#startInproc(pipe, conn)
+    })
+  }
+
+  #acceptInproc(entry: ListenerEntry, conn: InprocConnection): void {
+    const address = entry.listener?.endpoint ?? entry.requested
+    if (this.#closed || !this.#listeners.has(address)) {
+      conn.close()
+      return
+    }
+    const pipe = new Pipe(this.#owner, address, undefined, this.#options.sendHighWaterMark, this.#options.receiveHighWaterMark)
+    pipe.listenerKey = address
+    entry.pipes.add(pipe)
+    this.#pipes.add(pipe)
+    this.#emit({ type: "accept", address })
+    this.#startInproc(pipe, conn)
+  }
+
+  #startInproc(pipe: Pipe, conn: InprocConnection): void {
+    pipe.attachConnection(conn)
+    conn.start({
+      onEvent: (event, c) => this.#connectionEvent(pipe, c, event),
+      onClose: (c) => this.#connectionClosed(pipe, c),
+      onDrain: (c) => {
+        if (pipe.conn === c) pipe.pump()
+      },
+    })
+  }
+  // ---- end h4-proxy inproc ------------------------------------------------------------------
 
   #dialerEvent(address: string, event: DialerEvent): void {
     if (this.#closed) return
@@ -662,7 +842,7 @@ export abstract class Socket {
     const heartbeatTimeout = o.heartbeatTimeout < 0 ? o.heartbeatInterval : o.heartbeatTimeout
     const authenticate = o.authenticate ?? this.#context.zapHandler
     return {
-      socketType: this.#type,
+      socketType: this.#type as SocketTypeName, // never STREAM: raw sockets use no engine
       ...(o.routingId !== null ? { routingId: o.routingId } : {}),
       security: this.#securityOptions(),
       ...(o.zapDomain !== null ? { zapDomain: o.zapDomain } : {}),
@@ -732,6 +912,8 @@ export abstract class Socket {
    */
   protected sendMessage(message: MessageLike | MessageLike[], options?: OperationOptions): Promise<void> {
     if (this.#closed) return Promise.reject(socketError("EBADF"))
+    const leased = this.#leasedError() // h4-proxy
+    if (leased !== undefined) return Promise.reject(leased)
     if (this.#sendWaiter !== undefined) {
       return Promise.reject(
         socketError("EBUSY", "Socket is busy writing; only one send operation may be in progress at any time"),
@@ -755,10 +937,11 @@ export abstract class Socket {
       this.#syncOperations = 0
       return new Promise<void>((resolve) => setImmediate(resolve))
     }
-    if (this.#options.sendTimeout === 0) return Promise.reject(socketError("EAGAIN"))
+    // h4-proxy: a Proxy's own calls wait as long as it takes (its sockets' timeouts are the app's).
+    const timeout = this.#leaseBypass ? -1 : this.#options.sendTimeout
+    if (timeout === 0) return Promise.reject(socketError("EAGAIN"))
     return new Promise<void>((resolve, reject) => {
       const waiter: SendWaiter = { frames, resolve, reject, timer: undefined, signal, onAbort: undefined }
-      const timeout = this.#options.sendTimeout
       if (timeout > 0) {
         waiter.timer = setTimeout(() => this.#finishSend(waiter, socketError("EAGAIN")), timeout)
       }
@@ -817,6 +1000,8 @@ export abstract class Socket {
 
   #receive(withPeer: boolean, options: OperationOptions | undefined): Promise<Buffer[] | MessageWithPeer> {
     if (this.#closed) return Promise.reject(socketError("EBADF"))
+    const leased = this.#leasedError() // h4-proxy
+    if (leased !== undefined) return Promise.reject(leased)
     if (this.#receiveWaiter !== undefined) {
       return Promise.reject(
         socketError("EBUSY", "Socket is busy reading; only one receive operation may be in progress at any time"),
@@ -831,10 +1016,10 @@ export abstract class Socket {
       return Promise.reject(err)
     }
     if (frames !== undefined) return Promise.resolve(this.#deliver(frames, withPeer))
-    if (this.#options.receiveTimeout === 0) return Promise.reject(socketError("EAGAIN"))
+    const timeout = this.#leaseBypass ? -1 : this.#options.receiveTimeout // h4-proxy: see sendMessage
+    if (timeout === 0) return Promise.reject(socketError("EAGAIN"))
     return new Promise<Buffer[] | MessageWithPeer>((resolve, reject) => {
       const waiter: ReceiveWaiter = { withPeer, resolve, reject, timer: undefined, signal, onAbort: undefined }
-      const timeout = this.#options.receiveTimeout
       if (timeout > 0) {
         waiter.timer = setTimeout(() => this.#finishReceive(waiter, undefined, socketError("EAGAIN")), timeout)
       }
@@ -898,7 +1083,7 @@ export abstract class Socket {
       next: (): Promise<IteratorResult<Buffer[], undefined>> => {
         if (this.#closed) return Promise.resolve(done)
         // Fast path: a message is waiting; no intermediate promise.
-        if (this.#receiveWaiter === undefined) {
+        if (this.#receiveWaiter === undefined && this.#lease === undefined) {
           let frames: Uint8Array[] | undefined
           try {
             frames = this.xrecv()

@@ -11,6 +11,7 @@
  *   ipc:///tmp/feed.sock   ipc://relative.sock
  *   ipc://@name            refused: see parseIpc
  *   ipc://*                (bind: a fresh socket file in a new temporary directory)
+ *   inproc://name          (sockets of one context; parseSocketEndpoint)
  *
  * Malformed endpoints are bad arguments: TypeError / RangeError with `code` EINVAL (or
  * EPROTONOSUPPORT for a transport we do not implement), like `zeromq`'s codes.
@@ -103,7 +104,7 @@ export type Endpoint = TcpEndpoint | IpcEndpoint
 /** sockaddr_un.sun_path holds 108 octets including the terminating NUL. */
 export const IPC_PATH_MAX = 107
 
-const TRANSPORTS_WE_LACK = ["inproc", "pgm", "epgm", "tipc", "vmci", "udp", "ws", "wss", "norm"]
+const TRANSPORTS_WE_LACK = ["pgm", "epgm", "tipc", "vmci", "udp", "ws", "wss", "norm"]
 
 /** Parse an endpoint for bind() or connect(). Throws TypeError/RangeError (code EINVAL). */
 export function parseEndpoint(text: unknown, usage: "bind" | "connect"): Endpoint {
@@ -122,7 +123,11 @@ function parseEndpointText(text: unknown, usage: "bind" | "connect"): Endpoint {
   const rest = text.slice(sep + 3)
   if (transport === "tcp") return parseTcp(rest, text, usage)
   if (transport === "ipc") return parseIpc(rest, text, usage)
-  const hint = TRANSPORTS_WE_LACK.includes(transport) ? " (Ironhouse implements tcp:// and ipc:// only)" : ""
+  if (transport === "inproc") {
+    // h4-proxy: inproc endpoints are parsed by parseSocketEndpoint (sockets only, no transport).
+    throw endpointArgumentError("range", `expected transport "tcp" or "ipc" here, got "inproc" (inproc:// is for sockets)`, "EPROTONOSUPPORT")
+  }
+  const hint = TRANSPORTS_WE_LACK.includes(transport) ? " (Ironhouse implements tcp://, ipc:// and inproc:// only)" : ""
   throw endpointArgumentError("range", `expected transport "tcp" or "ipc", got ${quote(transport)}${hint}`, "EPROTONOSUPPORT")
 }
 
@@ -251,6 +256,33 @@ function parseIpc(rest: string, text: string, usage: "bind" | "connect"): IpcEnd
     throw endpointArgumentError("range", `expected an ipc path of at most ${IPC_PATH_MAX} octets, got ${bytes}`)
   }
   return { transport: "ipc", path }
+}
+
+// ---- h4-proxy: inproc:// (zmq_inproc(7)) ----------------------------------------------------
+
+export interface InprocEndpoint {
+  readonly transport: "inproc"
+  /** The name after "inproc://" (any non-empty string, as in libzmq). */
+  readonly name: string
+}
+
+/** Longest inproc name accepted (libzmq has no limit; this keeps error messages and maps sane). */
+export const INPROC_NAME_MAX = 1024
+
+/**
+ * Parse an endpoint given to a socket's bind()/connect(): `inproc://name`, or whatever
+ * parseEndpoint accepts. Same errors as parseEndpoint.
+ */
+export function parseSocketEndpoint(text: unknown, usage: "bind" | "connect"): Endpoint | InprocEndpoint {
+  if (typeof text === "string" && text.startsWith("inproc://")) {
+    const name = text.slice("inproc://".length)
+    if (name === "") throw endpointArgumentError("range", `expected a name after "inproc://", got ${quote(text)}`)
+    if (name.length > INPROC_NAME_MAX) {
+      throw endpointArgumentError("range", `expected an inproc name of at most ${INPROC_NAME_MAX} characters, got ${name.length}`)
+    }
+    return { transport: "inproc", name }
+  }
+  return parseEndpoint(text, usage)
 }
 
 /** `tcp://host:port`, with IPv6 addresses in brackets. */

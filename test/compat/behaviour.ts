@@ -73,6 +73,15 @@ export interface Impl {
   XPublisher: Ctor<Base & Sender & Receiver>
   XSubscriber: Ctor<Base & Sender & Receiver>
   curveKeyPair(): { publicKey: string; secretKey: string }
+  // h4-proxy (issue 8): Proxy and Stream. The constructor takes each package's own socket
+  // class (so `never` here; the suite passes sockets it made with the same module).
+  Proxy: new (frontEnd: never, backEnd: never) => {
+    run(): Promise<void>
+    terminate(): void
+    readonly frontEnd: Base
+    readonly backEnd: Base
+  }
+  Stream: Ctor<Base & Receiver & { send(message: [Frame, Frame]): Promise<void>; notify: boolean }>
 }
 
 const str = (m: Buffer[]): string[] => m.map((f) => f.toString())
@@ -329,6 +338,72 @@ export function behaviourSuite(name: string, zmq: Impl): void {
       const types = seen.map((e) => e.type)
       assert.deepEqual(types.filter((t) => ["bind", "accept", "handshake"].includes(t)), ["bind", "accept", "handshake"])
       assert.equal(seen.find((e) => e.type === "bind")?.address, pull.lastEndpoint)
+    })
+
+    // ---- h4-proxy (issue 8) ----------------------------------------------------------------
+    it("inproc: a connect before the bind waits; messages flow once the name is bound", async () => {
+      const name = `inproc://compat-${process.pid}-${randomBytes(4).toString("hex")}`
+      const push = track(new zmq.Push())
+      push.connect(name)
+      const pull = track(new zmq.Pull())
+      await pull.bind(name)
+      await push.send(["over", "inproc"])
+      assert.deepEqual(str(await pull.receive()), ["over", "inproc"])
+      const router = track(new zmq.Router())
+      const dealer = track(new zmq.Dealer({ routingId: "in-1" }))
+      await router.bind(`${name}-router`)
+      dealer.connect(`${name}-router`)
+      await dealer.send("hi")
+      assert.deepEqual(str(await router.receive()), ["in-1", "hi"])
+    })
+
+    it("Proxy: ROUTER↔DEALER between a REQ and a REP; terminate() resolves run() and closes both sockets", async () => {
+      const name = `inproc://compat-proxy-${process.pid}-${randomBytes(4).toString("hex")}`
+      const front = track(new zmq.Router())
+      const back = track(new zmq.Dealer())
+      await front.bind(`${name}-front`)
+      await back.bind(`${name}-back`)
+      const proxy = new zmq.Proxy(front as never, back as never)
+      assert.equal(proxy.frontEnd, front)
+      assert.equal(proxy.backEnd, back)
+      const running = proxy.run()
+      const rep = track(new zmq.Reply())
+      rep.connect(`${name}-back`)
+      const req = track(new zmq.Request())
+      req.connect(`${name}-front`)
+      await req.send("question")
+      assert.deepEqual(str(await rep.receive()), ["question"])
+      await rep.send("answer")
+      assert.deepEqual(str(await req.receive()), ["answer"])
+      proxy.terminate()
+      await running
+      assert.equal(front.closed, true)
+      assert.equal(back.closed, true)
+    })
+
+    it("Stream: a raw TCP peer is announced as [id, ''], its bytes arrive as [id, data], replies go back by id", async () => {
+      const { connect } = await import("node:net")
+      const stream = track(new zmq.Stream())
+      await stream.bind("tcp://127.0.0.1:*")
+      const port = Number((stream.lastEndpoint as string).split(":").pop())
+      const peer = connect(port, "127.0.0.1")
+      try {
+        const [id, hello] = await stream.receive()
+        assert.equal(hello?.length, 0)
+        peer.write("ping")
+        let data = Buffer.alloc(0)
+        while (data.length < 4) {
+          const [from, chunk] = await stream.receive()
+          assert.deepEqual(from, id)
+          data = Buffer.concat([data, chunk as Buffer])
+        }
+        assert.equal(data.toString(), "ping")
+        const got = new Promise<string>((resolve) => peer.once("data", (c: Buffer) => resolve(c.toString())))
+        await stream.send([id as Buffer, "pong"])
+        assert.equal(await got, "pong")
+      } finally {
+        peer.destroy()
+      }
     })
   })
 }

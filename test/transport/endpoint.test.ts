@@ -72,7 +72,9 @@ describe("parseEndpoint", () => {
   })
 
   it("refuses a transport we do not implement with EPROTONOSUPPORT, and a non-string with a TypeError", () => {
-    rejects("inproc://x", "bind", RangeError, "EPROTONOSUPPORT", /tcp:\/\/ and ipc:\/\/ only/)
+    rejects("pgm://eth0;239.192.1.1:5555", "bind", RangeError, "EPROTONOSUPPORT", /tcp:\/\/, ipc:\/\/ and inproc:\/\/ only/)
+    // inproc:// is for sockets (parseSocketEndpoint), not for the tcp/ipc transports.
+    rejects("inproc://x", "bind", RangeError, "EPROTONOSUPPORT", /inproc:\/\/ is for sockets/)
     rejects("udp://1.2.3.4:5", "connect", RangeError, "EPROTONOSUPPORT", /got "udp"/)
     rejects(5555, "connect", TypeError, "EINVAL", /got number/)
   })
