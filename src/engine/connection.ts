@@ -119,6 +119,58 @@ const DEFAULT_HANDSHAKE_INTERVAL = 30_000
 const CURVE_FRAME_OVERHEAD = 64
 
 const EMPTY = new Uint8Array(0)
+/** RFC 37 "The Identity Property": identity = 0*255OCTET. */
+const IDENTITY_MAX = 255
+
+/**
+ * Property names only Ironhouse sets (from the handshake's outcome, never from what a peer
+ * sends), lower-cased: RFC 37 names are case-insensitive, so "user-id" IS "User-Id".
+ */
+const LOCAL_PROPERTIES: ReadonlySet<string> = new Set([Property.USER_ID, Property.PEER_ADDRESS].map((n) => n.toLowerCase()))
+/**
+ * Property names that only the peer's own READY/INITIATE metadata may carry (they describe the
+ * peer's socket and are checked or used for routing): an authenticator cannot replace them.
+ */
+const PEER_PROPERTIES: ReadonlyMap<string, string> = new Map(
+  [Property.SOCKET_TYPE, Property.IDENTITY].map((n) => [n.toLowerCase(), n]),
+)
+
+/**
+ * The connection's property map (issue 7, defect 3). Precedence as in libzmq's
+ * stream_engine_base_t::init_properties (locally set > ZAP > ZMTP), but with names compared
+ * case-insensitively (RFC 37), so that no spelling of a reserved name can shadow ours for a
+ * case-insensitive reader such as getProperty():
+ * - a peer's property named like User-Id or Peer-Address (any case) is dropped;
+ * - Socket-Type and Identity come from the peer only, under their canonical spelling;
+ * - an authenticator's property replaces a peer's property of the same name (any case),
+ *   except the reserved four, which it cannot set (User-Id comes from its userId field);
+ * - User-Id and Peer-Address are set last from the handshake's outcome.
+ */
+function connectionProperties(peer: Metadata, auth: Metadata, userId: string, peerAddress: string): Metadata {
+  const properties: Metadata = new Map()
+  /** lower-case name -> the spelling stored in `properties` */
+  const spelling = new Map<string, string>()
+  const put = (name: string, value: Uint8Array): void => {
+    const key = name.toLowerCase()
+    const previous = spelling.get(key)
+    if (previous !== undefined) properties.delete(previous)
+    spelling.set(key, name)
+    properties.set(name, value)
+  }
+  for (const [name, value] of peer) {
+    const key = name.toLowerCase()
+    if (LOCAL_PROPERTIES.has(key)) continue
+    put(PEER_PROPERTIES.get(key) ?? name, value)
+  }
+  for (const [name, value] of auth) {
+    const key = name.toLowerCase()
+    if (LOCAL_PROPERTIES.has(key) || PEER_PROPERTIES.has(key)) continue
+    put(name, value)
+  }
+  put(Property.USER_ID, utf8(userId))
+  put(Property.PEER_ADDRESS, utf8(peerAddress))
+  return properties
+}
 
 export class Connection {
   /** Called when something became ready to drain outside receiveData/tick (async auth). */
@@ -189,6 +241,11 @@ export class Connection {
   /** The peer, once the handshake completed. */
   get peer(): PeerInfo | undefined {
     return this.#peer
+  }
+
+  /** Frames of the message being assembled, held until its last frame arrives. */
+  get partialMessageFrames(): number {
+    return this.#parts.length
   }
 
   get ready(): boolean {
@@ -312,6 +369,14 @@ export class Connection {
       this.#onTrafficCommand(frame.body)
       return
     }
+    // Checked before the frame is kept: the count bounds what empty frames cost (they add
+    // nothing to the size), the size bounds what the bodies cost.
+    if (this.#parts.length >= this.#limits.maxMessageFrames) {
+      throw protocolError(
+        ErrorCode.TOO_MANY_FRAMES,
+        `message of more than ${this.#limits.maxMessageFrames} frames (maxMessageFrames)`,
+      )
+    }
     const size = this.#partsSize + frame.body.length
     if (size > this.#limits.maxMessageSize) {
       throw protocolError(
@@ -351,6 +416,17 @@ export class Connection {
         return
       case Command.ERROR:
         throw protocolError(ErrorCode.UNSPECIFIED, "peer sent ERROR after the handshake")
+      case Command.READY:
+      case Command.HELLO:
+      case Command.WELCOME:
+      case Command.INITIATE:
+        // Issue 8 item 7: the handshake is over (RFC 37 "Commands" run them before traffic);
+        // a second READY or a late handshake command is a confused or hostile peer. libzmq
+        // ignores them; closing is safe and leaves no doubt about which metadata holds.
+        throw protocolError(
+          ErrorCode.UNEXPECTED_COMMAND,
+          `peer sent ${command.name} after the handshake completed`,
+        )
       default:
         // RFC 37 leaves unknown commands to the implementation; like libzmq we ignore them.
         return
@@ -430,14 +506,19 @@ export class Connection {
         `peer socket type ${JSON.stringify(peerType)} cannot talk to ${ours}`,
       )
     }
-    const properties: Metadata = new Map(out.peerMetadata)
-    for (const [k, v] of out.authMetadata) properties.set(k, v)
-    properties.set(Property.USER_ID, utf8(out.userId))
-    properties.set(Property.PEER_ADDRESS, utf8(this.#opts.peerAddress ?? ""))
+    const routingId = getProperty(out.peerMetadata, Property.IDENTITY) ?? EMPTY
+    // RFC 37 "The Identity Property": identity = 0*255OCTET.
+    if (routingId.length > IDENTITY_MAX) {
+      throw protocolError(
+        ErrorCode.INVALID_METADATA,
+        `peer announced an Identity of ${routingId.length} octets, at most ${IDENTITY_MAX} allowed`,
+      )
+    }
+    const properties = connectionProperties(out.peerMetadata, out.authMetadata, out.userId, this.#opts.peerAddress ?? "")
     this.#peer = Object.freeze({
       mechanism: this.#opts.security.mechanism,
       socketType: peerType as SocketTypeName,
-      routingId: getProperty(out.peerMetadata, Property.IDENTITY) ?? EMPTY,
+      routingId,
       userId: out.userId,
       address: this.#opts.peerAddress ?? "",
       publicKey: out.peerPublicKey ? z85Encode(out.peerPublicKey) : undefined,
@@ -458,6 +539,7 @@ export class Connection {
     const handshake = this.#state !== State.TRAFFIC
     this.#state = State.CLOSED
     this.#mechanism?.destroy()
+    this.#dropPartialMessage()
     const error =
       err instanceof ProtocolError
         ? err
@@ -559,6 +641,12 @@ export class Connection {
     if (this.#state === State.CLOSED) return
     this.#state = State.CLOSED
     this.#mechanism?.destroy()
+    this.#dropPartialMessage()
+  }
+
+  #dropPartialMessage(): void {
+    this.#parts = []
+    this.#partsSize = 0
   }
 }
 
