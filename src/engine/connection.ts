@@ -119,6 +119,8 @@ const DEFAULT_HANDSHAKE_INTERVAL = 30_000
 const CURVE_FRAME_OVERHEAD = 64
 
 const EMPTY = new Uint8Array(0)
+/** See Connection.readPaused. */
+const PINGS_BEFORE_READ_PAUSE = 2
 /** RFC 37 "The Identity Property": identity = 0*255OCTET. */
 const IDENTITY_MAX = 255
 
@@ -195,6 +197,16 @@ export class Connection {
   #peer: PeerInfo | undefined
   #parts: Uint8Array[] = []
   #partsSize = 0
+  /** The driver said its transport buffer is full (setOutputBlocked). */
+  #outputBlocked = false
+  /**
+   * The context of the latest PING not answered yet: at most one PONG is ever pending, as in
+   * libzmq (zmtp_engine_t keeps one `_pong_msg`, a newer PING overwrites it). It is encoded
+   * only when output is taken and the transport is not blocked.
+   */
+  #pongOwed: Uint8Array | undefined
+  /** PINGs received since output became blocked, or -1 once anything else arrived meanwhile. */
+  #pingsWhileBlocked = 0
 
   constructor(opts: ConnectionOptions) {
     this.#opts = opts
@@ -369,6 +381,7 @@ export class Connection {
       this.#onTrafficCommand(frame.body)
       return
     }
+    if (this.#outputBlocked) this.#pingsWhileBlocked = -1
     // Checked before the frame is kept: the count bounds what empty frames cost (they add
     // nothing to the size), the size bounds what the bodies cost.
     if (this.#parts.length >= this.#limits.maxMessageFrames) {
@@ -395,11 +408,15 @@ export class Connection {
 
   #onTrafficCommand(body: Uint8Array): void {
     const command = decodeCommand(body)
+    if (this.#outputBlocked && command.name !== Command.PING) this.#pingsWhileBlocked = -1
     switch (command.name) {
       case Command.PING: {
         const ping = decodePing(command.data)
         this.#heartbeat.onPeerPing(this.#now(), ping.ttl)
-        this.#sendCommand(Command.PONG, encodePong(ping.context))
+        // Answered in takeOutput(), once: a flood of PINGs costs one pending PONG (issue 7,
+        // defect 5). The context (at most 16 octets) is copied so it pins no input chunk.
+        this.#pongOwed = new Uint8Array(ping.context)
+        if (this.#outputBlocked && this.#pingsWhileBlocked >= 0) this.#pingsWhileBlocked++
         this.#events.push({ type: "ping", context: ping.context })
         return
       }
@@ -586,6 +603,11 @@ export class Connection {
 
   /** Bytes to write, in order (empty when nothing is pending). */
   takeOutput(): Uint8Array[] {
+    if (this.#pongOwed !== undefined && !this.#outputBlocked && this.#state === State.TRAFFIC) {
+      const context = this.#pongOwed
+      this.#pongOwed = undefined
+      this.#sendCommand(Command.PONG, encodePong(context))
+    }
     const raw = this.#pendingRaw
     if (this.#encoder.pendingBytes === 0) {
       if (raw.length === 0) return raw
@@ -596,6 +618,53 @@ export class Connection {
     if (raw.length === 0) return framed
     this.#pendingRaw = []
     return raw.concat(framed)
+  }
+
+  /** Octets takeOutput() would return now (what linger must still get out). */
+  get pendingOutput(): number {
+    let n = this.#encoder.pendingBytes
+    for (const raw of this.#pendingRaw) n += raw.length
+    return n
+  }
+
+  /**
+   * The driver reports whether its transport can take more output now (false once a write
+   * left its buffer over the high-water mark, true again on drain). While blocked, takeOutput()
+   * holds back the PONG owed to the peer (one at most: later PINGs replace it), so a peer that
+   * sends PINGs and never reads cannot grow our buffers (issue 7, defect 5).
+   */
+  setOutputBlocked(blocked: boolean): void {
+    if (blocked === this.#outputBlocked) return
+    this.#outputBlocked = blocked
+    this.#pingsWhileBlocked = 0
+  }
+
+  get outputBlocked(): boolean {
+    return this.#outputBlocked
+  }
+
+  /**
+   * True when the driver should stop reading until its output drains: output is backed up,
+   * a PONG is owed, and since output backed up the peer has sent at least
+   * PINGS_BEFORE_READ_PAUSE PINGs and nothing else: it pings without reading (RFC 37
+   * "Connection Heartbeating": a peer should not send more than a small number of PINGs
+   * without receiving PONG replies). Memory is bounded without this (one owed PONG); the pause
+   * stops spending input work on such a peer and pushes back on it through TCP.
+   *
+   * Why not pause whenever output is backed up: two peers that each stop reading because the
+   * other's output is backed up wait for each other forever (bidirectional bulk traffic).
+   * Here a peer that sends any message or other command meanwhile is always read; a mutual
+   * pause would need both sides to burst at once, each stuck behind two PINGs the other sent
+   * in an idle interval before its burst, and even then the heartbeat timeouts (PINGs imply
+   * heartbeats are on) close the connection rather than leave it hanging.
+   */
+  get readPaused(): boolean {
+    return (
+      this.#outputBlocked &&
+      this.#pongOwed !== undefined &&
+      this.#pingsWhileBlocked >= PINGS_BEFORE_READ_PAUSE &&
+      this.#state === State.TRAFFIC
+    )
   }
 
   /** Events since the last call, in order. */

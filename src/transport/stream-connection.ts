@@ -24,6 +24,8 @@ export class StreamConnection {
   #timer: NodeJS.Timeout | undefined
   #timerAt = Infinity
   #closed = false
+  /** Reading paused because the peer pings without reading (Connection.readPaused). */
+  #pausedForOutput = false
 
   constructor(socket: Socket, options: ConnectionOptions, handlers: StreamConnectionHandlers) {
     this.socket = socket
@@ -34,8 +36,21 @@ export class StreamConnection {
     socket.on("data", (chunk: Buffer) => {
       this.engine.receiveData(chunk)
       this.pump()
+      if (this.engine.readPaused && !this.#pausedForOutput) {
+        this.#pausedForOutput = true
+        socket.pause()
+      }
     })
-    socket.on("drain", () => this.#handlers.onDrain?.(this))
+    socket.on("drain", () => {
+      // Output has room again: the engine may now answer the owed PONG; read again.
+      this.engine.setOutputBlocked(false)
+      if (this.#pausedForOutput) {
+        this.#pausedForOutput = false
+        socket.resume()
+      }
+      this.flush()
+      this.#handlers.onDrain?.(this)
+    })
     socket.on("error", () => {
       /* reported through close(hadError) */
     })
@@ -60,11 +75,13 @@ export class StreamConnection {
     if (out.length === 0 || this.socket.destroyed) return
     if (out.length === 1) {
       this.socket.write(out[0] as Uint8Array)
-      return
+    } else {
+      this.socket.cork()
+      for (const chunk of out) this.socket.write(chunk)
+      this.socket.uncork()
     }
-    this.socket.cork()
-    for (const chunk of out) this.socket.write(chunk)
-    this.socket.uncork()
+    // Back-pressure for what the engine writes on its own (PONGs), see Connection.readPaused.
+    this.engine.setOutputBlocked(this.socket.writableNeedDrain)
   }
 
   /** Drain engine events and output, then re-arm the deadline timer. */

@@ -248,3 +248,62 @@ describe("Malformed peers after the handshake (issue 8, item 7)", () => {
     assert.equal(hs[0]?.peer.routingId.length, 255)
   })
 })
+
+describe("PONG back-pressure in the engine (issue 7, defect 5)", () => {
+  const ping = (context: string): Uint8Array => commandFrame("PING", concat([new Uint8Array([0, 0]), enc(context)]))
+  const pongs = (out: Uint8Array[]): string[] => {
+    // Parse our own output: short command frames "\x04PONG" + context.
+    const bytes = concat(out)
+    const found: string[] = []
+    for (let at = 0; at < bytes.length; ) {
+      const size = bytes[at + 1] as number
+      const body = bytes.subarray(at + 2, at + 2 + size)
+      if (dec(body.subarray(0, 5)) === "\u0004PONG") found.push(dec(body.subarray(5)) as string)
+      at += 2 + size
+    }
+    return found
+  }
+
+  it("a burst of PINGs read at once is answered by one PONG, with the latest context", () => {
+    const conn = nullInTraffic()
+    conn.takeOutput()
+    conn.receiveData(concat(Array.from({ length: 10_000 }, (_, i) => ping(`c${i}`))))
+    assert.deepEqual(pongs(conn.takeOutput()), ["c9999"])
+    assert.deepEqual(pongs(conn.takeOutput()), [])
+  })
+
+  it("while output is blocked no PONG is produced, reading pauses, and one PONG follows the drain", () => {
+    const conn = nullInTraffic()
+    conn.takeOutput()
+    conn.setOutputBlocked(true)
+    let maxPending = 0
+    for (let i = 0; i < 100_000; i++) {
+      conn.receiveData(ping(`p${i % 1000}`))
+      maxPending = Math.max(maxPending, conn.pendingOutput)
+      conn.takeEvents()
+      assert.equal(conn.takeOutput().length, 0)
+    }
+    assert.equal(maxPending, 0, "nothing was queued for the peer while blocked")
+    assert.equal(conn.readPaused, true)
+    conn.setOutputBlocked(false)
+    assert.equal(conn.readPaused, false)
+    assert.deepEqual(pongs(conn.takeOutput()), ["p999"])
+  })
+
+  it("reading does not pause for a peer that sends anything but PINGs while our output is blocked", () => {
+    const conn = nullInTraffic()
+    conn.takeOutput()
+    conn.setOutputBlocked(true)
+    conn.receiveData(ping("a"))
+    conn.receiveData(encodeFrame({ more: false, command: false, body: enc("data") }))
+    conn.receiveData(ping("b"))
+    conn.receiveData(ping("c"))
+    assert.equal(conn.readPaused, false, "a message arrived while blocked: this peer still sends, keep reading")
+    conn.setOutputBlocked(false)
+    conn.setOutputBlocked(true)
+    conn.receiveData(ping("d"))
+    assert.equal(conn.readPaused, false, "one PING is not a flood")
+    conn.receiveData(ping("e"))
+    assert.equal(conn.readPaused, true)
+  })
+})
