@@ -44,7 +44,9 @@ import type {
 } from "../mechanism/mechanism.js"
 import { createMechanism, type SecurityOptions } from "../mechanism/index.js"
 import { z85Encode } from "../wire/z85.js"
-import { randomBytes } from "../crypto/index.js"
+// The pure crypto front and backend state: they load no library (issue 7, defect 8).
+import { randomBytes } from "../crypto/nacl.js"
+import { backendReady, readyBackend } from "../crypto/active-backend.js"
 import { Heartbeat } from "./heartbeat.js"
 import type { PeerInfo } from "./peer-info.js"
 
@@ -197,6 +199,8 @@ export class Connection {
   #peer: PeerInfo | undefined
   #parts: Uint8Array[] = []
   #partsSize = 0
+  /** CURVE waits for the crypto backend to finish loading (libsodium-wrappers' WebAssembly). */
+  #waitingForCrypto = false
   /** The driver said its transport buffer is full (setOutputBlocked). */
   #outputBlocked = false
   /**
@@ -293,6 +297,12 @@ export class Connection {
           `peer sent more than ${this.#limits.maxHandshakeCommandSize} octets while its authentication was pending`,
         )
       }
+      if (this.#waitingForCrypto && this.#decoder.buffered > this.#limits.maxHandshakeCommandSize) {
+        throw protocolError(
+          ErrorCode.MESSAGE_TOO_LARGE,
+          `peer sent more than ${this.#limits.maxHandshakeCommandSize} octets while the crypto backend was loading`,
+        )
+      }
       this.#processFrames()
     } catch (err) {
       this.#fail(err)
@@ -330,11 +340,23 @@ export class Connection {
     // greeting. Two clients or two servers fail in the handshake instead (UNEXPECTED_COMMAND).
     this.#peerGreeting = greeting
     this.#state = State.HANDSHAKE
-    if (this.#mechanism === undefined) this.#startMechanism()
+    if (this.#mechanism === undefined && !this.#waitingForCrypto) this.#startMechanism()
   }
 
   #startMechanism(): void {
     const sec = this.#opts.security
+    if (sec.mechanism === Mechanism.CURVE && readyBackend() === undefined) {
+      // Resolved lazily, at first CURVE use: a WebAssembly backend may still be loading. Wait
+      // for it like for an asynchronous authenticate hook (input stays buffered, bounded).
+      if (!this.#waitingForCrypto) {
+        this.#waitingForCrypto = true
+        backendReady().then(
+          () => this.#resumeAfterCrypto(undefined),
+          (err: unknown) => this.#resumeAfterCrypto(err),
+        )
+      }
+      return
+    }
     const metadata: Metadata = new Map()
     metadata.set(Property.SOCKET_TYPE, utf8(this.#opts.socketType))
     if (this.#opts.routingId !== undefined) metadata.set(Property.IDENTITY, this.#opts.routingId)
@@ -350,6 +372,22 @@ export class Connection {
     this.#handleOutputs(this.#mechanism.start())
   }
 
+  #resumeAfterCrypto(failure: unknown): void {
+    if (this.#state === State.CLOSED || !this.#waitingForCrypto) return
+    this.#waitingForCrypto = false
+    try {
+      if (failure !== undefined) {
+        const reason = failure instanceof Error ? failure.message : String(failure)
+        throw protocolError(ErrorCode.UNSPECIFIED, `internal error: the crypto backend did not load: ${reason}`)
+      }
+      this.#startMechanism()
+      this.#processFrames()
+    } catch (err) {
+      this.#fail(err)
+    }
+    this.onWake?.()
+  }
+
   #processFrames(): void {
     for (;;) {
       const state = this.#state
@@ -358,6 +396,7 @@ export class Connection {
         if (frame === undefined) return
         this.#onTrafficFrame(frame)
       } else if (state === State.HANDSHAKE) {
+        if (this.#mechanism === undefined) return // waiting for the crypto backend
         const frame = this.#decoder.next()
         if (frame === undefined) return
         if (!frame.command) {
