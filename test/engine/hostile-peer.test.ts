@@ -8,7 +8,7 @@ import { describe, it } from "node:test"
 import assert from "node:assert/strict"
 import { Connection, type ConnectionEvent, type ConnectionOptions } from "../../src/engine/connection.js"
 import { generateKeyPair } from "../../src/crypto/index.js"
-import type { AuthReply } from "../../src/mechanism/mechanism.js"
+import type { Authenticate, AuthReply } from "../../src/mechanism/mechanism.js"
 import { encodeCommand } from "../../src/wire/command.js"
 import { encodeReady } from "../../src/wire/commands.js"
 import { encodeFrame } from "../../src/wire/frame-encoder.js"
@@ -16,6 +16,9 @@ import { encodeGreeting } from "../../src/wire/greeting.js"
 import { getProperty } from "../../src/wire/metadata.js"
 import { DEFAULT_LIMITS, type Metadata } from "../../src/wire/types.js"
 import { FakeClock, concat, pump } from "../helpers/memory-pair.js"
+import { zapProtocolClient, type ZapProtocolHandler } from "../../src/auth/zap-client.js"
+import { answerZapRequest } from "../../src/auth/zap-handler.js"
+import { encodeMetadata } from "../../src/wire/metadata.js"
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
 const dec = (b: Uint8Array | undefined): string | undefined => (b === undefined ? undefined : new TextDecoder().decode(b))
@@ -121,7 +124,7 @@ describe("Reserved connection properties (issue 7, defect 3)", () => {
   async function handshake(
     mechanism: "NULL" | "PLAIN" | "CURVE",
     clientMetadata: Metadata,
-    reply: AuthReply,
+    reply: AuthReply | Authenticate,
   ): Promise<{ properties: Metadata; userId: string }> {
     const clock = new FakeClock()
     const server = new Connection({
@@ -129,7 +132,7 @@ describe("Reserved connection properties (issue 7, defect 3)", () => {
       security: security[mechanism].server,
       // NULL asks the hook only with a ZAP domain (RFC 27).
       zapDomain: "test",
-      authenticate: () => reply,
+      authenticate: typeof reply === "function" ? reply : () => reply,
       peerAddress: "10.1.2.3",
       now: clock.now,
     })
@@ -183,6 +186,26 @@ describe("Reserved connection properties (issue 7, defect 3)", () => {
       assertReserved(properties, { "User-Id": "guest", "Peer-Address": "10.1.2.3", "Socket-Type": "DEALER", Identity: "dealer-1" })
       for (const variant of caseVariants("X-Role")) assert.equal(dec(getProperty(properties, variant)), "user")
       assert.equal([...properties.keys()].filter((k) => k.toLowerCase() === "x-role").length, 1)
+    })
+
+    it(`${mechanism}: through the ZAP wire protocol, a reply's metadata frame cannot set User-Id either`, async () => {
+      // A ZAP handler (RFC 27) whose reply carries user-id/peer-address/socket-type in its
+      // metadata frame, while the peer's own READY/INITIATE also announces user-id: admin.
+      const handler: ZapProtocolHandler = async (request) => {
+        const reply = await answerZapRequest(request, () => ({ status: 200, userId: "guest" }))
+        const md: Metadata = new Map([
+          ["user-id", enc("admin")],
+          ["PEER-address", enc("1.1.1.1")],
+          ["Socket-type", enc("ROUTER")],
+          ["X-Tenant", enc("blue")],
+        ])
+        return [...reply.slice(0, 5), encodeMetadata(md)]
+      }
+      const spoof: Metadata = new Map([["User-ID", enc("admin")]])
+      const { properties, userId } = await handshake(mechanism, spoof, zapProtocolClient(handler))
+      assert.equal(userId, "guest")
+      assertReserved(properties, { "User-Id": "guest", "Peer-Address": "10.1.2.3", "Socket-Type": "DEALER", Identity: "dealer-1" })
+      assert.equal(dec(getProperty(properties, "x-tenant")), "blue")
     })
   }
 })
