@@ -645,7 +645,11 @@ export class Connection {
     if (this.#pongOwed !== undefined && !this.#outputBlocked && this.#state === State.TRAFFIC) {
       const context = this.#pongOwed
       this.#pongOwed = undefined
-      this.#sendCommand(Command.PONG, encodePong(context))
+      try {
+        this.#sendCommand(Command.PONG, encodePong(context))
+      } catch (err) {
+        this.#fail(err) // CURVE: short nonces exhausted (ProtocolError), the connection closes
+      }
     }
     const raw = this.#pendingRaw
     if (this.#encoder.pendingBytes === 0) {
