@@ -20,12 +20,12 @@ export interface StreamConnectionHandlers {
 export class StreamConnection {
   readonly engine: Connection
   readonly socket: Socket
+  /** Reading paused because the peer pings without reading (Connection.readPaused). */
+  #pausedForOutput = false
   readonly #handlers: StreamConnectionHandlers
   #timer: NodeJS.Timeout | undefined
   #timerAt = Infinity
   #closed = false
-  /** Reading paused because the peer pings without reading (Connection.readPaused). */
-  #pausedForOutput = false
 
   constructor(socket: Socket, options: ConnectionOptions, handlers: StreamConnectionHandlers) {
     this.socket = socket
@@ -36,21 +36,8 @@ export class StreamConnection {
     socket.on("data", (chunk: Buffer) => {
       this.engine.receiveData(chunk)
       this.pump()
-      if (this.engine.readPaused && !this.#pausedForOutput) {
-        this.#pausedForOutput = true
-        socket.pause()
-      }
     })
-    socket.on("drain", () => {
-      // Output has room again: the engine may now answer the owed PONG; read again.
-      this.engine.setOutputBlocked(false)
-      if (this.#pausedForOutput) {
-        this.#pausedForOutput = false
-        socket.resume()
-      }
-      this.flush()
-      this.#handlers.onDrain?.(this)
-    })
+    socket.on("drain", () => this.#onDrain())
     socket.on("error", () => {
       /* reported through close(hadError) */
     })
@@ -84,6 +71,17 @@ export class StreamConnection {
     this.engine.setOutputBlocked(this.socket.writableNeedDrain)
   }
 
+  /** Output has room again: the engine may answer its owed PONG; read again if we paused. */
+  #onDrain(): void {
+    this.engine.setOutputBlocked(false)
+    if (this.#pausedForOutput) {
+      this.#pausedForOutput = false
+      this.socket.resume()
+    }
+    this.flush()
+    this.#handlers.onDrain?.(this)
+  }
+
   /** Drain engine events and output, then re-arm the deadline timer. */
   pump(): void {
     this.flush()
@@ -100,6 +98,11 @@ export class StreamConnection {
       this.flush()
     }
     this.#armTimer()
+    // A peer that only pings while our output is backed up is not read until it drains.
+    if (this.engine.readPaused && !this.#pausedForOutput) {
+      this.#pausedForOutput = true
+      this.socket.pause()
+    }
   }
 
   /**
