@@ -670,6 +670,20 @@ export class Connection {
     return n
   }
 
+  /** Events since the last call, in order. */
+  takeEvents(): ConnectionEvent[] {
+    const events = this.#events
+    if (events.length !== 0) this.#events = []
+    return events
+  }
+
+  /** True when takeEvents() would return something. */
+  get hasEvents(): boolean {
+    return this.#events.length !== 0
+  }
+
+  // ---- back-pressure ----------------------------------------------------------------------
+
   /**
    * The driver reports whether its transport can take more output now (false once a write
    * left its buffer over the high-water mark, true again on drain). While blocked, takeOutput()
@@ -708,18 +722,6 @@ export class Connection {
       this.#pingsWhileBlocked >= PINGS_BEFORE_READ_PAUSE &&
       this.#state === State.TRAFFIC
     )
-  }
-
-  /** Events since the last call, in order. */
-  takeEvents(): ConnectionEvent[] {
-    const events = this.#events
-    if (events.length !== 0) this.#events = []
-    return events
-  }
-
-  /** True when takeEvents() would return something. */
-  get hasEvents(): boolean {
-    return this.#events.length !== 0
   }
 
   // ---- time --------------------------------------------------------------------------------

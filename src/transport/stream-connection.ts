@@ -22,6 +22,8 @@ export class StreamConnection {
   readonly socket: Socket
   /** Reading paused because the peer pings without reading (Connection.readPaused). */
   #pausedForOutput = false
+  /** A 'drain' listener for the engine's back-pressure state is registered. */
+  #drainAwaited = false
   readonly #handlers: StreamConnectionHandlers
   #timer: NodeJS.Timeout | undefined
   #timerAt = Infinity
@@ -37,7 +39,7 @@ export class StreamConnection {
       this.engine.receiveData(chunk)
       this.pump()
     })
-    socket.on("drain", () => this.#onDrain())
+    socket.on("drain", () => this.#handlers.onDrain?.(this))
     socket.on("error", () => {
       /* reported through close(hadError) */
     })
@@ -67,19 +69,33 @@ export class StreamConnection {
       for (const chunk of out) this.socket.write(chunk)
       this.socket.uncork()
     }
-    // Back-pressure for what the engine writes on its own (PONGs), see Connection.readPaused.
-    this.engine.setOutputBlocked(this.socket.writableNeedDrain)
+    this.#updateOutputBlocked()
   }
 
-  /** Output has room again: the engine may answer its owed PONG; read again if we paused. */
-  #onDrain(): void {
-    this.engine.setOutputBlocked(false)
-    if (this.#pausedForOutput) {
+  /**
+   * Tell the engine whether the socket's buffer is over its high-water mark, for what it writes
+   * on its own (PONGs; see Connection.readPaused), and wait for the drain when it is.
+   */
+  #updateOutputBlocked(): void {
+    const blocked = this.socket.writableNeedDrain
+    if (blocked && !this.#drainAwaited) {
+      this.#drainAwaited = true
+      this.socket.once("drain", () => {
+        this.#drainAwaited = false
+        this.#outputDrained()
+      })
+    }
+    this.engine.setOutputBlocked(blocked)
+  }
+
+  /** Output has room again: read again if we had paused, and send the PONG the engine owes. */
+  #outputDrained(): void {
+    this.#updateOutputBlocked() // the owner's drain handler may have filled the buffer again
+    if (this.#pausedForOutput && !this.engine.outputBlocked) {
       this.#pausedForOutput = false
       this.socket.resume()
     }
     this.flush()
-    this.#handlers.onDrain?.(this)
   }
 
   /** Drain engine events and output, then re-arm the deadline timer. */
