@@ -13,7 +13,7 @@
  * Any bytes from the network end, at worst, in one `error` event with a ProtocolError and a
  * closed connection — never an exception out of receiveData() (RFC 37 "Error Handling").
  */
-import { ErrorCode, ProtocolError, protocolError } from "../errors.js"
+import { ErrorCode, ProtocolError, argumentError, protocolError } from "../errors.js"
 import {
   COMPATIBLE_PEERS,
   Command,
@@ -215,6 +215,13 @@ export class Connection {
   constructor(opts: ConnectionOptions) {
     this.#opts = opts
     this.#limits = { ...DEFAULT_LIMITS, ...opts.limits }
+    const frames: unknown = this.#limits.maxMessageFrames
+    if (typeof frames !== "number" || !(Number.isSafeInteger(frames) || frames === Infinity) || frames < 1) {
+      throw argumentError(
+        "range",
+        `expected limits.maxMessageFrames to be a positive integer or Infinity, got ${typeof frames === "number" ? frames : typeof frames}`,
+      )
+    }
     this.#now = opts.now ?? (() => performance.now())
     this.#randomBytes = opts.randomBytes ?? randomBytes
     this.#decoder = new FrameDecoder({

@@ -93,6 +93,16 @@ describe("Frame count per message (issue 7, defect 2)", () => {
     assert.equal(only(events, "error")[0]?.error.code, "ERR_ZMTP_TOO_MANY_FRAMES")
   })
 
+  it("a maxMessageFrames that is not a positive integer (or Infinity) is a RangeError", () => {
+    for (const bad of [0, -1, 1.5, Number.NaN, "10"]) {
+      assert.throws(
+        () => new Connection({ socketType: "PAIR", security: { mechanism: "NULL", asServer: false }, limits: { maxMessageFrames: bad as number } }),
+        { name: "RangeError", message: /maxMessageFrames/ },
+      )
+    }
+    assert.doesNotThrow(() => new Connection({ socketType: "PAIR", security: { mechanism: "NULL", asServer: false }, limits: { maxMessageFrames: Infinity } }))
+  })
+
   it("also holds when maxMessageSize is unlimited (zeromq's -1)", () => {
     const conn = nullInTraffic({ limits: { maxMessageSize: Number.MAX_SAFE_INTEGER, maxMessageFrames: 1000 } })
     conn.receiveData(new Uint8Array(2 * 1001).map((_, i) => (i % 2 === 0 ? 1 : 0)))
