@@ -52,6 +52,9 @@ import { canonicalNonce } from "./nonce.js"
 /** The ERROR reason a server sends for a MESSAGE from an envelope it has no session for. */
 export const NO_SESSION_REASON = "no session"
 
+/** WELCOME is 168 octets, READY 30 + metadata: a READY over 16 KiB is refused unread. */
+const MAX_HANDSHAKE_COMMAND = 16 * 1024 + 30
+
 export interface E2eClientOptions {
   /** The server's long-term public key S. */
   serverKey: Uint8Array
@@ -259,10 +262,10 @@ export class E2eClientSession {
   /** One received single-frame message. Never throws on network input. */
   receive(frame: Uint8Array): E2eClientOutput[] {
     if (this.#state === "closed" || this.#state === "failed" || this.#state === "idle") return []
-    if (frame.length > this.#maxMessageSize + MESSAGE_OVERHEAD) {
-      return [this.#dropped(ErrorCode.MESSAGE_TOO_LARGE, `a ${frame.length}-octet command is over maxMessageSize`)]
-    }
     const name = commandName(frame)
+    if (frame.length > (name === Command.MESSAGE ? this.#maxMessageSize + MESSAGE_OVERHEAD : MAX_HANDSHAKE_COMMAND)) {
+      return [this.#dropped(ErrorCode.MESSAGE_TOO_LARGE, `a ${frame.length}-octet command is over the limit (maxMessageSize)`)]
+    }
     switch (name) {
       case Command.MESSAGE:
         return this.#onMessage(frame)

@@ -219,11 +219,13 @@ export class E2eServerCore {
   /** One received message: its envelope frames and its last frame (the command). Never throws on network input. */
   receive(envelope: Uint8Array[], frame: Uint8Array): E2eServerOutput[] {
     if (this.#closed) return []
-    if (frame.length > this.#maxMessageSize + MESSAGE_OVERHEAD) {
-      return [dropped(ErrorCode.MESSAGE_TOO_LARGE, `a ${frame.length}-octet command is over maxMessageSize`)]
-    }
     const name = commandName(frame)
-    if (name === Command.MESSAGE) return this.#onMessage(envelope, frame)
+    if (name === Command.MESSAGE) {
+      if (frame.length > this.#maxMessageSize + MESSAGE_OVERHEAD) {
+        return [dropped(ErrorCode.MESSAGE_TOO_LARGE, `a ${frame.length}-octet MESSAGE is over maxMessageSize`)]
+      }
+      return this.#onMessage(envelope, frame)
+    }
     if (name === Command.HELLO) return this.#onHello(envelope, frame)
     if (name === Command.INITIATE) return this.#onInitiate(envelope, frame)
     return [dropped(E2eCode.NOT_A_COMMAND, "a frame that is no CurveZMQ command for a server")]
