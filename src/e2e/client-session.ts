@@ -57,10 +57,10 @@ const MAX_HANDSHAKE_COMMAND = 16 * 1024 + 30
 
 export interface E2eClientOptions {
   /** The server's long-term public key S. */
-  serverKey: Uint8Array
+  serverKey: Uint8Array | string
   /** Our long-term key pair C / c (the server sees C on every message, proven by the vouch). */
-  publicKey: Uint8Array
-  secretKey: Uint8Array
+  publicKey: Uint8Array | string
+  secretKey: Uint8Array | string
   /** Properties announced in INITIATE (names are lower-cased by libcurve peers). */
   metadata?: Metadata | Record<string, string | Uint8Array>
   /** Injected randomness and clock. */

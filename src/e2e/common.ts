@@ -8,6 +8,7 @@
  */
 import { argumentError, describeValue } from "../errors.js"
 import { makeMetadata } from "../wire/metadata.js"
+import { z85Decode } from "../wire/z85.js"
 import type { Metadata } from "../wire/types.js"
 
 /** "\x07MESSAGE" + nonce(8) + MAC(16) + flags(1). */
@@ -81,8 +82,16 @@ export function messageFrames(message: MessageInput, maxMessageSize: number, max
   return frames
 }
 
-/** A 32-octet key argument (TypeError/RangeError otherwise, never printing it). */
+/** A 32-octet key argument, or its 40-character Z85 text (TypeError/RangeError otherwise, never printing it). */
 export function keyOption(value: unknown, name: string): Uint8Array {
+  if (typeof value === "string") {
+    if (value.length !== 40) throw argumentError("range", `expected ${name} as 40 Z85 characters, got ${value.length}`)
+    try {
+      return z85Decode(value)
+    } catch {
+      throw argumentError("range", `expected ${name} as valid Z85 text`)
+    }
+  }
   if (!(value instanceof Uint8Array)) throw argumentError("type", `expected ${name} as a 32-octet Uint8Array, got ${describeValue(value)}`)
   if (value.length !== 32) throw argumentError("range", `expected ${name} of 32 octets, got ${value.length}`)
   return value

@@ -69,9 +69,9 @@ export interface E2ePeer {
 
 export interface E2eServerOptions {
   /** Our long-term secret key s. */
-  secretKey: Uint8Array
+  secretKey: Uint8Array | string
   /** Our long-term public key S (derived from secretKey when absent). */
-  publicKey?: Uint8Array
+  publicKey?: Uint8Array | string
   /**
    * The same hook as the wire mechanisms (`Authenticator.authenticate` works as is); asked with
    * mechanism "CURVE" and credentials [C]. Absent: every client with a valid vouch is accepted.

@@ -140,6 +140,9 @@ export class CurveZmqClient implements AsyncIterable<Uint8Array[]> {
   #failure: unknown
   #ready: Promise<void>
   #readyResolve: (() => void) | undefined
+  /** REQ: requests sent and not yet answered; the loop receives only while there is one. */
+  #outstanding = 0
+  #wake: (() => void) | undefined
 
   constructor(socket: MessageSocket, options: CurveZmqClientOptions) {
     if (socket === null || typeof socket !== "object" || typeof socket.send !== "function" || typeof socket.receive !== "function") {
@@ -183,6 +186,11 @@ export class CurveZmqClient implements AsyncIterable<Uint8Array[]> {
       const room = this.#pump.room()
       if (room !== undefined) await room
       if (this.#closed) return
+      if (this.#batched) {
+        // A REQ socket refuses receive() before send(): wait for a request to be on its way.
+        while (this.#outstanding === 0 && !this.#closed) await new Promise<void>((resolve) => (this.#wake = resolve))
+        if (this.#closed) return
+      }
       let message: Uint8Array[]
       try {
         message = await this.socket.receive()
@@ -190,6 +198,7 @@ export class CurveZmqClient implements AsyncIterable<Uint8Array[]> {
         this.#pump.end(this.#closed ? closedError() : err)
         return
       }
+      if (this.#batched) this.#outstanding--
       // REQ strips its delimiter; a DEALER may get [command] (or several, batched).
       for (const frame of message) {
         if (this.#closed) return
@@ -204,6 +213,17 @@ export class CurveZmqClient implements AsyncIterable<Uint8Array[]> {
     const flush = (): void => {
       if (batch.length === 0) return
       last = this.#pump.send(batch)
+      if (this.#batched) {
+        void last.then(
+          () => {
+            this.#outstanding++
+            const wake = this.#wake
+            this.#wake = undefined
+            wake?.()
+          },
+          () => undefined,
+        )
+      }
       last.catch((err: unknown) => this.#pump.emit({ type: "dropped", code: E2eCode.CLOSED, detail: `socket send failed: ${String(err)}` }))
       batch = []
     }
@@ -253,6 +273,7 @@ export class CurveZmqClient implements AsyncIterable<Uint8Array[]> {
     if (this.#closed) return
     this.#closed = true
     clearInterval(this.#timer)
+    this.#wake?.()
     this.#session.close()
     this.#pump.end(closedError())
     this.socket.close?.()
