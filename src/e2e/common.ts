@@ -43,16 +43,18 @@ export function positiveInteger(value: unknown, name: string, fallback: number, 
 }
 
 /**
- * Metadata to announce, ordered for libcurve's decoder (curve_codec.c s_decode_metadata loops
- * `while (needle < limit - 6)`, so a last property of 6 octets or fewer — a one-letter name
- * with an empty value — is skipped): such properties go first.
+ * Metadata to announce, ordered for libcurve's decoder (curve_codec.c s_decode_metadata). It
+ * loops `while (needle < limit - 6)` and stops when `needle + name_len > limit - 5`, one octet
+ * stricter than the 4 length octets need: so the LAST property is skipped whenever its value is
+ * empty (which covers "a last property of 6 octets or fewer"). Properties with empty values go
+ * first; if every value is empty, a libcurve peer misses the last one.
  */
 export function announceMetadata(metadata: Metadata | Record<string, string | Uint8Array> | undefined): Metadata {
   const md = metadata === undefined ? new Map<string, Uint8Array>() : metadata instanceof Map ? new Map(metadata) : makeMetadata(metadata)
-  const tiny: [string, Uint8Array][] = []
+  const empty: [string, Uint8Array][] = []
   const rest: [string, Uint8Array][] = []
-  for (const entry of md) (1 + entry[0].length + 4 + entry[1].length <= 6 ? tiny : rest).push(entry)
-  return new Map([...tiny, ...rest])
+  for (const entry of md) (entry[1].length === 0 ? empty : rest).push(entry)
+  return new Map([...empty, ...rest])
 }
 
 /** Message frames from the application, each a Uint8Array (strings UTF-8 encoded). */
