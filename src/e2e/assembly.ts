@@ -10,7 +10,7 @@ import type { SecurityMechanism } from "../mechanism/mechanism.js"
 import type { NonceOrder } from "../mechanism/curve-message.js"
 import { MESSAGE_NONCE_AT } from "./common.js"
 import { E2eCode, type E2eEvent } from "./events.js"
-import { canonicalNonce, isSuccessor } from "./nonce.js"
+import { readNonce } from "./nonce.js"
 
 /** A CURVE mechanism that reports the peer's nonce order (CurveClient, CurveServer). */
 export interface OrderedMechanism extends SecurityMechanism {
@@ -20,7 +20,9 @@ export interface OrderedMechanism extends SecurityMechanism {
 export type AssemblyResult = { frames: Uint8Array[] } | { event: E2eEvent } | undefined
 
 export class Assembly {
-  #last: Uint8Array
+  /** The peer's last short nonce as two 32-bit halves (numbers: no typed array per session). */
+  #hi: number
+  #lo: number
   #frames: Uint8Array[] = []
   #size = 0
   #discarding = false
@@ -28,8 +30,9 @@ export class Assembly {
   readonly #maxFrames: number
 
   /** `lastNonce`: the peer's last handshake short nonce (READY or INITIATE), canonical. */
-  constructor(lastNonce: Uint8Array, maxMessageSize: number, maxFrames: number) {
-    this.#last = lastNonce
+  constructor(lastNonce: { hi: number; lo: number }, maxMessageSize: number, maxFrames: number) {
+    this.#hi = lastNonce.hi
+    this.#lo = lastNonce.lo
     this.#maxMessageSize = maxMessageSize
     this.#maxFrames = maxFrames
   }
@@ -50,9 +53,10 @@ export class Assembly {
       // it changes nothing here: if it stood for a genuine command, the next genuine one shows a gap.
       return { event: this.#event(err.code, `MESSAGE refused: ${err.message}`, peerId) }
     }
-    const nonce = canonicalNonce(frame, MESSAGE_NONCE_AT, mech.peerNonceOrder)
-    const gap = !isSuccessor(this.#last, nonce)
-    this.#last = nonce
+    const { hi, lo } = readNonce(frame, MESSAGE_NONCE_AT, mech.peerNonceOrder)
+    const gap = !(this.#lo === 0xffffffff ? hi === this.#hi + 1 && lo === 0 : hi === this.#hi && lo === this.#lo + 1)
+    this.#hi = hi
+    this.#lo = lo
     const more = decoded.more
     if (gap) {
       this.#abandon(more)

@@ -47,7 +47,7 @@ import {
   type MessageInput,
 } from "./common.js"
 import { E2eCode, E2eError, type E2eEvent } from "./events.js"
-import { canonicalNonce } from "./nonce.js"
+import { readNonce } from "./nonce.js"
 
 /** The ERROR reason a server sends for a MESSAGE from an envelope it has no session for. */
 export const NO_SESSION_REASON = "no session"
@@ -209,7 +209,7 @@ export class E2eClientSession {
   /** The READY nonce starts the assembly's successor check. */
   #readyNonce(frame: Uint8Array): void {
     const mech = this.#mech as CurveClient
-    this.#assembly = new Assembly(canonicalNonce(frame, READY_NONCE_AT, mech.peerNonceOrder), this.#maxMessageSize, this.#maxFrames)
+    this.#assembly = new Assembly(readNonce(frame, READY_NONCE_AT, mech.peerNonceOrder), this.#maxMessageSize, this.#maxFrames)
   }
 
   #fail(error: ProtocolError): E2eClientOutput[] {

@@ -22,9 +22,10 @@ interface Epoch {
   claimed: Set<string>
 }
 
+/** 16 of C''s 32 random octets as 8 UTF-16 units: a collision needs 2^64 handshakes per key epoch. */
 function claimKey(bytes: Uint8Array): string {
   let s = ""
-  for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i] as number)
+  for (let i = 0; i < 16; i += 2) s += String.fromCharCode(((bytes[i] as number) << 8) | (bytes[i + 1] as number))
   return s
 }
 

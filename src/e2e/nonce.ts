@@ -1,30 +1,24 @@
 /**
- * Short-nonce arithmetic the session layer needs on top of the mechanisms' window: is a MESSAGE
+ * Short-nonce reading the session layer needs on top of the mechanisms' window: is a MESSAGE
  * nonce the immediate successor of the previous one (RFC 26: "an incrementing integer")? The
- * window (../mechanism/curve-message.ts) already refuses any nonce that does not increase; this
- * finds the gaps it allows, so a multipart message can never be delivered with a frame missing
- * or spliced onto the next one. Pure.
+ * window (../mechanism/curve-message.ts) already refuses any nonce that does not increase; the
+ * assembly (./assembly.ts) finds the gaps it allows, so a multipart message can never be
+ * delivered with a frame missing or spliced onto the next one. Pure.
  */
 import type { NonceOrder } from "../mechanism/curve-message.js"
 
 export const SHORT_NONCE_SIZE = 8
 
-/** Copy of an 8-octet nonce in big-endian order (the canonical form compared below). */
-export function canonicalNonce(bytes: Uint8Array, at: number, order: NonceOrder | "auto"): Uint8Array {
-  const out = new Uint8Array(SHORT_NONCE_SIZE)
-  if (order === "little") for (let i = 0; i < SHORT_NONCE_SIZE; i++) out[i] = bytes[at + SHORT_NONCE_SIZE - 1 - i] as number
-  else out.set(bytes.subarray(at, at + SHORT_NONCE_SIZE))
-  return out
+function u32be(b: Uint8Array, at: number): number {
+  return (((b[at] as number) << 24) | ((b[at + 1] as number) << 16) | ((b[at + 2] as number) << 8) | (b[at + 3] as number)) >>> 0
 }
 
-/** True when `next` (canonical) is `previous` (canonical) + 1. */
-export function isSuccessor(previous: Uint8Array, next: Uint8Array): boolean {
-  let carry = 1
-  for (let i = SHORT_NONCE_SIZE - 1; i >= 0; i--) {
-    const sum = (previous[i] as number) + carry
-    const digit = sum & 0xff
-    carry = sum >> 8
-    if (digit !== next[i]) return false
-  }
-  return carry === 0
+function u32le(b: Uint8Array, at: number): number {
+  return ((b[at] as number) | ((b[at + 1] as number) << 8) | ((b[at + 2] as number) << 16) | ((b[at + 3] as number) << 24)) >>> 0
+}
+
+/** The 8-octet nonce at `at` as two 32-bit halves, in `order` ("auto" not yet decided: big). */
+export function readNonce(bytes: Uint8Array, at: number, order: NonceOrder | "auto"): { hi: number; lo: number } {
+  if (order === "little") return { hi: u32le(bytes, at + 4), lo: u32le(bytes, at) }
+  return { hi: u32be(bytes, at), lo: u32be(bytes, at + 4) }
 }

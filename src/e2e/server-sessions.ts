@@ -29,7 +29,7 @@ import { AuthError, ErrorCode, isProtocolError } from "../errors.js"
 import { publicFromSecret, wipe } from "../crypto/index.js"
 import { CurveServer } from "../mechanism/curve-server.js"
 import type { NonceOrder } from "../mechanism/curve-message.js"
-import type { AuthReply, AuthRequest, MechanismEnvironment, MechanismOutput } from "../mechanism/mechanism.js"
+import type { AuthReply, AuthRequest, MechanismEnvironment, MechanismOptions, MechanismOutput } from "../mechanism/mechanism.js"
 import { Command } from "../wire/constants.js"
 import { decodeCommand, encodeCommand } from "../wire/command.js"
 import { encodeError } from "../wire/commands.js"
@@ -51,7 +51,7 @@ import {
 } from "./common.js"
 import { CookieKeyring } from "./cookie-keys.js"
 import { E2eCode, E2eError, type E2eEvent } from "./events.js"
-import { canonicalNonce } from "./nonce.js"
+import { readNonce } from "./nonce.js"
 
 /** The client of one session, as the server's application sees it. */
 export interface E2ePeer {
@@ -62,10 +62,13 @@ export interface E2ePeer {
   /** User-Id from the authenticate hook's answer ("" without a hook). */
   readonly userId: string
   /** Properties the client announced in INITIATE. */
-  readonly metadata: Metadata
+  readonly metadata: ReadonlyMap<string, Uint8Array>
   /** Properties the authenticate hook added. */
-  readonly authMetadata: Metadata
+  readonly authMetadata: ReadonlyMap<string, Uint8Array>
 }
+
+/** One shared empty map for every peer without properties (read-only by type): 190 B less each. */
+const NO_PROPERTIES: ReadonlyMap<string, Uint8Array> = new Map()
 
 export interface E2eServerOptions {
   /** Our long-term secret key s. */
@@ -114,8 +117,8 @@ export type E2eServerOutput =
   | { type: "event"; event: E2eEvent }
 
 interface Session {
+  /** envelopeKey() of its envelope: the envelope itself is decoded from it to send (one typed array less per idle session). */
   readonly key: string
-  readonly envelope: Uint8Array[]
   mech: CurveServer
   peer: E2ePeer | undefined
   assembly: Assembly | undefined
@@ -133,6 +136,21 @@ export function envelopeKey(envelope: readonly Uint8Array[]): string {
     for (let i = 0; i < f.length; i++) s += String.fromCharCode(f[i] as number)
   }
   return s
+}
+
+/** The envelope a key stands for. */
+export function envelopeFromKey(key: string): Uint8Array[] {
+  const out: Uint8Array[] = []
+  let at = 0
+  while (at < key.length) {
+    const n = (key.charCodeAt(at) << 16) | key.charCodeAt(at + 1)
+    at += 2
+    const f = new Uint8Array(n)
+    for (let i = 0; i < n; i++) f[i] = key.charCodeAt(at + i)
+    at += n
+    out.push(f)
+  }
+  return out
 }
 
 export class E2eServerCore {
@@ -156,6 +174,7 @@ export class E2eServerCore {
   readonly #pending = new Map<number, Session>()
   #nextTicket = 1
   #closed = false
+  readonly #mechanismOptions: MechanismOptions
 
   constructor(options: E2eServerOptions) {
     if (typeof options !== "object" || options === null) throw new TypeError("expected end-to-end server options as an object")
@@ -176,6 +195,7 @@ export class E2eServerCore {
     this.#maxFrames = positiveInteger(options.maxFrames, "maxFrames", DEFAULTS.maxFrames)
     this.#maxInitiate = INITIATE_MIN_SIZE + positiveInteger(options.maxMetadataSize, "maxMetadataSize", DEFAULTS.maxMetadataSize, true)
     this.#signalUnknown = options.signalUnknownSession !== false
+    this.#mechanismOptions = { metadata: this.#metadata, env, authenticate: this.#authenticate, zapDomain: this.#zapDomain }
     const lifetime = positiveInteger(options.cookieLifetimeMs, "cookieLifetimeMs", 60_000)
     this.#curve = {
       cookieKeys: new CookieKeyring(env, lifetime, 2 * this.#maxSessions),
@@ -209,11 +229,7 @@ export class E2eServerCore {
   }
 
   #mechanism(): CurveServer {
-    return new CurveServer(
-      { secretKey: this.#secretKey, publicKey: this.#publicKey },
-      { metadata: this.#metadata, env: this.#env, authenticate: this.#authenticate, zapDomain: this.#zapDomain },
-      this.#curve,
-    )
+    return new CurveServer({ secretKey: this.#secretKey, publicKey: this.#publicKey }, this.#mechanismOptions, this.#curve)
   }
 
   /** One received message: its envelope frames and its last frame (the command). Never throws on network input. */
@@ -275,7 +291,6 @@ export class E2eServerCore {
     const now = this.#env.now()
     const session: Session = {
       key,
-      envelope: envelope.map((f) => new Uint8Array(f)),
       mech,
       peer: undefined,
       assembly: undefined,
@@ -284,7 +299,7 @@ export class E2eServerCore {
       deadline: 0,
     }
     this.#sessions.set(key, session)
-    const initiateNonce = canonicalNonce(frame, INITIATE_NONCE_AT, mech.peerNonceOrder)
+    const initiateNonce = readNonce(frame, INITIATE_NONCE_AT, mech.peerNonceOrder)
     session.assembly = new Assembly(initiateNonce, this.#maxMessageSize, this.#maxFrames)
     out.push(...this.#mechanismOutputs(session, outputs))
     return out
@@ -293,7 +308,7 @@ export class E2eServerCore {
   #mechanismOutputs(session: Session, outputs: MechanismOutput[]): E2eServerOutput[] {
     const out: E2eServerOutput[] = []
     for (const o of outputs) {
-      if (o.type === "command") out.push({ type: "send", envelope: session.envelope, frame: encodeCommand(o.command.name, o.command.data) })
+      if (o.type === "command") out.push({ type: "send", envelope: envelopeFromKey(session.key), frame: encodeCommand(o.command.name, o.command.data) })
       else if (o.type === "authenticate") {
         session.ticket = this.#nextTicket++
         session.deadline = this.#env.now() + this.#handshakeTimeoutMs
@@ -304,8 +319,8 @@ export class E2eServerCore {
           id: session.key,
           publicKey: o.peerPublicKey ?? new Uint8Array(32),
           userId: o.userId,
-          metadata: o.peerMetadata,
-          authMetadata: o.authMetadata,
+          metadata: o.peerMetadata.size === 0 ? NO_PROPERTIES : o.peerMetadata,
+          authMetadata: o.authMetadata.size === 0 ? NO_PROPERTIES : o.authMetadata,
         })
         out.push({ type: "event", event: { type: "session-opened", detail: "session established", peerId: session.key } })
       } else if (o.type === "failed") {
@@ -371,8 +386,9 @@ export class E2eServerCore {
     const frames = messageFrames(message, this.#maxMessageSize, this.#maxFrames)
     const out: E2eServerOutput[] = []
     const last = frames.length - 1
+    const envelope = envelopeFromKey(session.key)
     for (let i = 0; i <= last; i++) {
-      out.push({ type: "send", envelope: session.envelope, frame: session.mech.encode({ more: i < last, command: false, body: frames[i] as Uint8Array }).body })
+      out.push({ type: "send", envelope, frame: session.mech.encode({ more: i < last, command: false, body: frames[i] as Uint8Array }).body })
     }
     this.#touch(session)
     return out

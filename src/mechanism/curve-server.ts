@@ -103,7 +103,7 @@ export class CurveServer implements SecurityMechanism {
   readonly asServer = true
   readonly #options: MechanismOptions
   #state: State = State.WAITING_FOR_HELLO
-  readonly #publicKey: Uint8Array
+  #publicKey: Uint8Array
   #secretKey: Uint8Array
   /** C', from HELLO. */
   #clientTransient: Uint8Array = EMPTY
@@ -402,14 +402,21 @@ export class CurveServer implements SecurityMechanism {
     this.#codec = new CurveMessageCodec(this.#trafficKey, true, this.#sendCounter, this.#receiveWindow)
     this.#trafficKey = EMPTY
     this.#state = State.READY
+    const peerMetadata = this.#peerMetadata as Metadata
+    const clientKey = this.#clientKey
+    // Not needed after READY: an idle connection (or end-to-end session) keeps only the codec.
+    this.#clientTransient = EMPTY
+    this.#clientKey = EMPTY
+    this.#publicKey = EMPTY
+    this.#peerMetadata = undefined
     return [
       { type: "command", command: { name: Command.READY, data: out } },
       {
         type: "ready",
-        peerMetadata: this.#peerMetadata as Metadata,
+        peerMetadata,
         userId,
         authMetadata,
-        peerPublicKey: new Uint8Array(this.#clientKey),
+        peerPublicKey: clientKey,
       },
     ]
   }
