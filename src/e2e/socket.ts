@@ -53,9 +53,17 @@ class Pump<T> {
   }
 
   send(message: Uint8Array[]): Promise<void> {
-    const next = this.#sending.then(() => this.#socket.send(message))
-    this.#sending = next.catch(() => undefined)
+    // Nothing in flight: straight to the socket (the common case, one promise less per message).
+    const next = this.#inFlight === 0 ? this.#socket.send(message) : this.#sending.then(() => this.#socket.send(message))
+    this.#inFlight++
+    const settled = next.then(this.#settle, this.#settle)
+    this.#sending = settled
     return next
+  }
+
+  #inFlight = 0
+  readonly #settle = (): void => {
+    this.#inFlight--
   }
 
   deliver(item: T): void {
