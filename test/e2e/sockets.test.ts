@@ -124,4 +124,29 @@ describe("end-to-end over sockets", () => {
     assert.throws(() => new CurveZmqClient(dealer("zeromq"), { serverKey: new Uint8Array(31), publicKey: keys.publicKey, secretKey: keys.secretKey }), RangeError)
     assert.throws(() => new CurveZmqClient({} as MessageSocket, { serverKey: keys.publicKey, publicKey: keys.publicKey, secretKey: keys.secretKey }), TypeError)
   })
+
+  it("garbage from a raw socket gives events, never a crash, and the server goes on serving; a throwing listener changes nothing", async () => {
+    const { endpoint, events } = await echoServer("ironhouse")
+    const raw = new zmq.Dealer()
+    raw.connect(endpoint)
+    closers.push(() => raw.close())
+    const garbage: (Buffer | string)[][] = [
+      [""],
+      ["", ""],
+      ["x", "y", "z"],
+      [Buffer.from([5, ...Buffer.from("HELLO")])],
+      [Buffer.concat([Buffer.from([7, ...Buffer.from("MESSAGE")]), Buffer.alloc(40)])],
+      [Buffer.concat([Buffer.from([8, ...Buffer.from("INITIATE")]), Buffer.alloc(400, 1)])],
+      [Buffer.alloc(5000, 0xff)],
+    ]
+    for (const m of garbage) await raw.send(m)
+    const { c } = client(dealer("ironhouse"), endpoint)
+    c.on("event", () => {
+      throw new Error("a listener that throws")
+    })
+    await c.send("still served")
+    assert.deepEqual(text(await c.receive()).slice(0, 1), ["still served"])
+    assert.ok(events.filter((e) => e.type === "dropped" || e.type === "handshake-refused").length >= garbage.length - 1)
+    assert.ok(events.every((e) => typeof e.detail === "string"))
+  })
 })
