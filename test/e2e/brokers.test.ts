@@ -163,6 +163,14 @@ describe("end-to-end across brokers", () => {
         const { c, keys } = newClient(endpoint)
         await c.send(["via proxy", "second frame"])
         assert.deepEqual(text(await c.receive()), ["via proxy", "second frame", z85Encode(keys.publicKey)])
+        // A Request client too: its delimiter ends the envelope, each exchange is one message each way.
+        const req = new zmq.Request()
+        req.connect(endpoint)
+        const rkeys = generateKeyPair()
+        const rc = new CurveZmqClient(req, { serverKey: serverKeys.publicKey, ...rkeys })
+        closers.push(() => rc.close())
+        await rc.send(["req", "two"])
+        assert.deepEqual(text(await rc.receive()), ["req", "two", z85Encode(rkeys.publicKey)])
       }
     })
   }
@@ -265,5 +273,34 @@ describe("end-to-end across brokers", () => {
     assert.equal(c.handshakes, 2)
     assert.deepEqual(w.seen, ["before", "after"])
     assert.ok(w.events.some((e) => e.code === E2eCode.UNKNOWN_SESSION))
+  })
+
+  it("server-side idle expiry over real sockets: the client, idle longer than its own timeout, re-handshakes before sending; nothing is lost", async () => {
+    const sock = new ih.Router() as unknown as Sock
+    await sock.bind("tcp://127.0.0.1:*")
+    const server = new CurveZmqServer(sock, { secretKey: serverKeys.secretKey, idleTimeoutMs: 300, tickMs: 20 })
+    closers.push(() => server.close())
+    const events: E2eEvent[] = []
+    server.on("event", (e) => events.push(e))
+    const seen: string[] = []
+    void (async () => {
+      for await (const { message, peer } of server) {
+        seen.push(Buffer.from(message[0] as Uint8Array).toString())
+        await server.send(peer, message).catch(() => undefined)
+      }
+    })()
+    const d = new ih.Dealer() as unknown as Sock
+    d.connect(sock.lastEndpoint as string)
+    const keys = generateKeyPair()
+    const c = new CurveZmqClient(d, { serverKey: serverKeys.publicKey, ...keys, idleTimeoutMs: 200 })
+    closers.push(() => c.close())
+    await c.send("first")
+    await c.receive()
+    await until(() => events.some((e) => e.code === E2eCode.EXPIRED), "the server to expire the idle session")
+    assert.equal(server.sessionCount, 0)
+    await c.send("second")
+    assert.deepEqual(text(await c.receive()), ["second"])
+    assert.equal(c.handshakes, 2)
+    assert.deepEqual(seen, ["first", "second"])
   })
 })
