@@ -179,14 +179,13 @@ export class CurveServer implements SecurityMechanism {
     }
     const major = data[Hello.VERSION_AT] as number
     const minor = data[Hello.VERSION_AT + 1] as number
-    if (this.#curve.lenientHello !== true) {
-      if (major !== CurveVersion.MAJOR || minor !== CurveVersion.MINOR) {
-        throw protocolError(ErrorCode.MALFORMED_COMMAND_HELLO, `CURVE: expected HELLO version 1.0, got ${major}.${minor}`)
-      }
-      for (let i = Hello.PADDING_AT; i < Hello.PADDING_AT + Hello.PADDING_SIZE; i++) {
-        if (data[i] !== 0) {
-          throw protocolError(ErrorCode.MALFORMED_COMMAND_HELLO, `CURVE: expected zero HELLO padding, got a non-zero octet at offset ${i}`)
-        }
+    const strict = this.#curve.lenientHello !== true
+    if (strict && (major !== CurveVersion.MAJOR || minor !== CurveVersion.MINOR)) {
+      throw protocolError(ErrorCode.MALFORMED_COMMAND_HELLO, `CURVE: expected HELLO version 1.0, got ${major}.${minor}`)
+    }
+    for (let i = Hello.PADDING_AT; strict && i < Hello.PADDING_AT + Hello.PADDING_SIZE; i++) {
+      if (data[i] !== 0) {
+        throw protocolError(ErrorCode.MALFORMED_COMMAND_HELLO, `CURVE: expected zero HELLO padding, got a non-zero octet at offset ${i}`)
       }
     }
     const clientTransient = data.slice(Hello.CLIENT_KEY_AT, Hello.NONCE_AT)
@@ -285,11 +284,11 @@ export class CurveServer implements SecurityMechanism {
     if (this.#openedWith.length === 0) {
       throw protocolError(ErrorCode.CRYPTOGRAPHIC, "CURVE: the INITIATE cookie opens under no live cookie key (forged, or expired)")
     }
+    wipeSecrets([this.#secretKey, this.#transientSecret])
+    this.#secretKey = EMPTY
     this.#clientTransient = plaintext.slice(0, CURVE_KEY_SIZE)
     this.#transientSecret = plaintext.slice(CURVE_KEY_SIZE)
     wipe(plaintext)
-    wipe(this.#secretKey)
-    this.#secretKey = EMPTY
     return this.#afterCookie(data)
   }
 
