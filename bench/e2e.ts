@@ -1,8 +1,9 @@
 /**
  * End-to-end CurveZMQ bench roles (src/e2e), one process each, chosen by args.role:
  *   receiver   CurveZmqServer over a bound Router; counts messages up to an empty end marker.
- *   broker     zeromq's Proxy (ROUTER front, DEALER back, both bound): only ciphertext passes.
- *   worker     like receiver, but connects to the broker's back end.
+ *   brokered-receiver
+ *              zeromq's Proxy (ROUTER front, DEALER back) with the receiver connected behind it:
+ *              only ciphertext passes the broker.
  *   sender     CurveZmqClient over a Dealer; sends `size`-byte messages for durationMs, each
  *              send awaited (as throughput-sender.ts), then the end marker.
  *   hs-server  CurveZmqServer over a bound Router, serving handshakes.
@@ -17,7 +18,6 @@ import { settledRss } from "./rss.js"
 
 interface E2eArgs {
   role?: string
-  front?: string
 }
 
 type Frames = Uint8Array[]
@@ -32,7 +32,7 @@ interface Sock {
 
 runChild(async (args) => {
   const ih = await import("../src/index.js")
-  const { role, front } = args as unknown as E2eArgs
+  const { role } = args as unknown as E2eArgs
   const router = (): Sock => new ih.Router() as unknown as Sock
   const dealer = (): Sock => new ih.Dealer() as unknown as Sock
 
@@ -60,23 +60,21 @@ runChild(async (args) => {
       server.close()
       return result
     }
-    case "broker": {
+    case "brokered-receiver": {
+      // zeromq's Proxy (native libzmq, on a libuv thread of its own: no JS in the path) with
+      // the receiver behind it, in one process so that no key needs to leave it; the bytes
+      // still cross two TCP hops, client -> broker -> receiver.
       const zmq = await import("zeromq")
       const f = new zmq.Router()
       const b = new zmq.Dealer()
       await f.bind("tcp://127.0.0.1:*")
       await b.bind("tcp://127.0.0.1:*")
-      // The worker's key pair is made here, for this run only, because the sender (started at the
-      // same time as the worker) needs its public half; plan.ts hands the secret half to the worker.
-      const keys = ih.curveKeyPair()
       void new zmq.Proxy(f, b).run()
-      emit("ready", { endpoint: b.lastEndpoint, front: f.lastEndpoint, serverKey: keys.publicKey, workerKey: keys.secretKey })
-      return untilKilled()
-    }
-    case "worker": {
+      const keys = ih.curveKeyPair()
       const sock = router()
-      sock.connect(needText(args.endpoint, "endpoint"))
-      const server = new ih.CurveZmqServer(sock, { secretKey: needText((args as unknown as { workerKey?: string }).workerKey, "workerKey") })
+      sock.connect(b.lastEndpoint as string)
+      const server = new ih.CurveZmqServer(sock, { secretKey: keys.secretKey })
+      emit("ready", { endpoint: f.lastEndpoint, serverKey: keys.publicKey })
       const result = await count(server)
       server.close()
       return result
@@ -85,7 +83,7 @@ runChild(async (args) => {
       const size = need(args.size, "size")
       const durationMs = need(args.durationMs, "durationMs")
       const sock = dealer()
-      sock.connect(needText(front ?? args.endpoint, "endpoint"))
+      sock.connect(needText(args.endpoint, "endpoint"))
       const keys = ih.curveKeyPair()
       const client = new ih.CurveZmqClient(sock, { serverKey: needText(args.serverKey, "serverKey"), ...keys })
       await client.ready

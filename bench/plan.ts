@@ -321,12 +321,11 @@ function e2eMeasurements(settings: Settings, timeoutMs: number): Measurement[] {
       column: "ironhouse",
       rows: msgRows(Test.E2E_BROKER, size),
       scenario: {
-        server: e2e({ role: "broker" }),
+        server: e2e({ role: "brokered-receiver" }),
         clients: (ready) => [
-          e2e({ role: "worker", endpoint: text(ready, "endpoint"), workerKey: text(ready, "workerKey") }),
-          e2e({ role: "sender", size, durationMs: settings.durationMs, front: text(ready, "front"), serverKey: text(ready, "serverKey") }),
+          e2e({ role: "sender", size, durationMs: settings.durationMs, endpoint: text(ready, "endpoint"), serverKey: text(ready, "serverKey") }),
         ],
-        resultFrom: "client",
+        resultFrom: "server",
         timeoutMs,
       },
     })

@@ -32,7 +32,7 @@ export const E2eCode = {
 export type E2eCode = (typeof E2eCode)[keyof typeof E2eCode]
 
 export type E2eEventType =
-  /** A received command was dropped; the session (if any) goes on. */
+  /** A received command was dropped; the session, if there is one, goes on. */
   | "dropped"
   /** A handshake command was refused (server: HELLO/INITIATE, client: WELCOME/READY). */
   | "handshake-refused"

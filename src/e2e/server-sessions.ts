@@ -104,7 +104,7 @@ export interface E2eServerOptions {
   nonceOrder?: NonceOrder
   /** Byte order of the clients' short nonces; default "auto" (libcurve clients send little-endian). */
   peerNonceOrder?: NonceOrder | "auto"
-  /** Accept any HELLO version and padding (libcurve sends uninitialised version octets). Default true. */
+  /** Accept every HELLO version and padding (libcurve sends uninitialised version octets). Default true. */
   lenientHello?: boolean
 }
 

@@ -293,7 +293,7 @@ function isMessageCommand(frame: Uint8Array): boolean {
 }
 
 export interface CurveZmqServerOptions extends Omit<E2eServerOptions, "env" | "authenticate"> {
-  /** The wire mechanisms' hook (e.g. `authenticator.authenticate`). Absent: any valid vouch is accepted. */
+  /** The wire mechanisms' hook (e.g. `authenticator.authenticate`). Absent: every valid vouch is accepted. */
   authenticate?: Authenticate
   env?: MechanismEnvironment
   /** Received messages held before the socket is read no further. Default 1000. */

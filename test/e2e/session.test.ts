@@ -177,7 +177,7 @@ describe("end-to-end sessions in memory", () => {
     assert.deepEqual(codes(h.clientEvents[1]?.filter((e) => e.type === "dropped") ?? []), [ErrorCode.CRYPTOGRAPHIC])
   })
 
-  it("a flipped bit in any handshake command is refused with a typed code; the client recovers by itself at its deadline", () => {
+  it("a flipped bit in every kind of handshake command is refused with a typed code; the client recovers by itself at its deadline", () => {
     const names = ["HELLO", "WELCOME", "INITIATE", "READY"] as const
     fc.assert(
       fc.property(fc.constantFrom(...names), fc.nat(), fc.integer({ min: 0, max: 7 }), fc.integer({ min: 1, max: 1000 }), (which, offset, bit, seed) => {
