@@ -4,7 +4,7 @@
  * keys); every message arrives with the client's long-term key and User-Id, proven end to end.
  *
  *   node build/examples/e2e/worker.js [backend] [allowed-client-key-z85 ...]
- *   (prints its public key; with no allowed keys it accepts any client key: Stonehouse)
+ *   (prints its public key; with no allowed keys it accepts every client key: Stonehouse)
  */
 import { pathToFileURL } from "node:url"
 import { Authenticator, CurveZmqServer, Router, curveKeyPair, type E2eEvent } from "../../src/index.js"

@@ -1,7 +1,7 @@
 /**
  * Short-nonce reading the session layer needs on top of the mechanisms' window: is a MESSAGE
  * nonce the immediate successor of the previous one (RFC 26: "an incrementing integer")? The
- * window (../mechanism/curve-message.ts) already refuses any nonce that does not increase; the
+ * window (../mechanism/curve-message.ts) already refuses every nonce that does not increase; the
  * assembly (./assembly.ts) finds the gaps it allows, so a multipart message can never be
  * delivered with a frame missing or spliced onto the next one. Pure.
  */

@@ -1,5 +1,5 @@
 /**
- * The socket-level API of the end-to-end layer: a thin adapter that moves frames between any
+ * The socket-level API of the end-to-end layer: a thin adapter that moves frames between every
  * socket with the `zeromq` v6 send/receive shape (Ironhouse's Dealer/Request/Router and the
  * `zeromq` package's alike) and the sans-IO cores (./client-session.ts, ./server-sessions.ts).
  *

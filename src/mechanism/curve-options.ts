@@ -35,7 +35,7 @@ export interface CurveClientOptions {
 
 export interface CurveServerOptions extends CurveClientOptions {
   /**
-   * Accept any HELLO version octets and padding: libcurve's HELLO version is whatever was in
+   * Accept every HELLO version octet pair and padding: libcurve's HELLO version is whatever was in
    * memory (often 00 00) and it never checks padding. Default false (version 1.0 and zero
    * padding required, as RFC 26 says).
    */

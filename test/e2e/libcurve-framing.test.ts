@@ -210,7 +210,7 @@ describe("libcurve wire compatibility", () => {
     ])
   })
 
-  it("libcurve's metadata decoder skips a last property with an empty value (6 octets or fewer, or any name); announceMetadata orders them first", () => {
+  it("libcurve's metadata decoder skips a last property with an empty value (6 octets or fewer, or a longer name); announceMetadata orders them first", () => {
     for (const name of ["t", "Longer-Name"]) {
       const md = new Map([["Long-Name", ascii("value")], [name, new Uint8Array(0)]])
       assert.deepEqual(libcurveDecodeMetadata(encodeMetadata(md)), new Map([["long-name", "value"]]))
