@@ -1,7 +1,7 @@
 /**
- * The socket-level API of the end-to-end layer: a thin adapter that moves frames between every
- * socket with the `zeromq` v6 send/receive shape (Ironhouse's Dealer/Request/Router and the
- * `zeromq` package's alike) and the sans-IO cores (./client-session.ts, ./server-sessions.ts).
+ * The socket-level API of the end-to-end layer: a thin adapter that moves frames between a socket
+ * of the `zeromq` v6 send/receive shape (Ironhouse's Dealer/Request/Router and the `zeromq`
+ * package's alike) and the sans-IO cores (./client-session.ts, ./server-sessions.ts).
  *
  *   const server = new CurveZmqServer(new Router(), { secretKey, authenticate: auth.authenticate })
  *   for await (const { message, peer } of server) await server.send(peer, reply)
@@ -12,10 +12,13 @@
  * a Request socket (strict send/receive alternation) instead sends the MESSAGE commands of one
  * application message as the frames of one message, and the server answers such a client (its
  * envelope ends in REQ's empty delimiter) the same way; a DEALER/ROUTER libcurve peer never sees
- * this. Socket sends are serialized (a zeromq socket refuses concurrent sends). Every refusal
+ * this. Over REQ a lost reply stalls the socket (REQ's own rule: no second request before the
+ * reply), so a re-handshake cannot go out; use a DEALER where relays may lose messages.
+ * Socket sends are serialized (a zeromq socket refuses concurrent sends). Every refusal
  * and drop is an "event" (E2eEvent); the adapters never throw from their receive loop.
  */
 import { randomBytes } from "../crypto/index.js"
+import { ErrorCode } from "../errors.js"
 import type { Authenticate, AuthRequest, MechanismEnvironment } from "../mechanism/mechanism.js"
 import { E2eClientSession, type E2eClientOptions, type E2eClientOutput } from "./client-session.js"
 import type { MessageInput } from "./common.js"
@@ -410,7 +413,7 @@ export class CurveZmqServer implements AsyncIterable<E2eIncoming> {
       .then(
         (reply) => this.#handle(this.#core.authReply(ticket, reply)),
         (err: unknown) => {
-          this.#pump.emit({ type: "auth-refused", code: E2eCode.CLOSED, detail: `the authenticate hook threw: ${err instanceof Error ? err.message : String(err)}`, status: 500 })
+          this.#pump.emit({ type: "auth-refused", code: ErrorCode.ZAP_UNSPECIFIED, detail: `the authenticate hook threw: ${err instanceof Error ? err.message : String(err)}`, status: 500 })
           return this.#handle(this.#core.authReply(ticket, { status: 500, statusText: "authenticate hook failed" }))
         },
       )

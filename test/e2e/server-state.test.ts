@@ -49,6 +49,7 @@ describe("end-to-end server state", () => {
     assert.equal(shed.length, 1)
     const peer1 = h.received.find((r) => text(r.frames)[0] === "hello 1")?.peer
     assert.equal(shed[0]?.peerId, peer1?.id)
+    assert.throws(() => h.server.send(peer1 as NonNullable<typeof peer1>, ["to a shed peer"]), { name: "E2eError", code: E2eCode.UNKNOWN_SESSION })
     // The shed client's next message is refused, it re-handshakes by itself, and the one after arrives.
     h.send(1, ["lost"])
     h.send(1, ["after"])
