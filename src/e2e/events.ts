@@ -26,6 +26,8 @@ export const E2eCode = {
   SESSION_LOST: "ERR_E2E_SESSION_LOST",
   /** Too many messages queued while the handshake runs (maxQueuedMessages). */
   QUEUE_FULL: "ERR_E2E_QUEUE_FULL",
+  /** maxPendingAuth handshakes already wait for the authenticate hook: a new INITIATE is refused. */
+  BUSY: "ERR_E2E_BUSY",
   /** The session or client was closed by the application. */
   CLOSED: "ERR_E2E_CLOSED",
 } as const

@@ -12,8 +12,9 @@
  *               the User-Id and metadata of the hook's answer.
  *   MESSAGE  -> ./assembly.ts: whole messages attributed to that peer, or a "dropped" event.
  *
- * Bounds: at most maxSessions sessions (a new one sheds the least recently active first, event
- * SHED), idle sessions expire after idleTimeoutMs (tick(), event EXPIRED), a session waiting for
+ * Bounds: at most maxSessions authenticated sessions (a new one sheds the least recently active
+ * first, event SHED) plus at most maxPendingAuth waiting for the authenticate answer (more are
+ * refused, BUSY: unauthenticated keys cannot push out established sessions), idle sessions expire after idleTimeoutMs (tick(), event EXPIRED), a session waiting for
  * its authenticate answer longer than handshakeTimeoutMs is dropped (HANDSHAKE_TIMEOUT), every
  * received frame is checked against maxMessageSize (+ the MESSAGE overhead) and an INITIATE
  * against maxMetadataSize before anything is allocated for it; a partial multipart message is
@@ -85,8 +86,10 @@ export interface E2eServerOptions {
   /** Properties announced in READY. */
   metadata?: Metadata | Record<string, string | Uint8Array>
   env: MechanismEnvironment
-  /** Default 10 000. */
+  /** Authenticated sessions kept; default 10 000. */
   maxSessions?: number
+  /** Sessions waiting for their authenticate answer (not counted against maxSessions until they pass); default 1 000. */
+  maxPendingAuth?: number
   /** Default 300 s. */
   idleTimeoutMs?: number
   /** Longest wait for the authenticate answer. Default 10 s. */
@@ -161,6 +164,7 @@ export class E2eServerCore {
   readonly #zapDomain: string
   readonly #metadata: Metadata
   readonly #maxSessions: number
+  readonly #maxPending: number
   readonly #idleTimeoutMs: number
   readonly #handshakeTimeoutMs: number
   readonly #maxMessageSize: number
@@ -189,6 +193,7 @@ export class E2eServerCore {
     this.#zapDomain = options.zapDomain ?? ""
     this.#metadata = announceMetadata(options.metadata)
     this.#maxSessions = positiveInteger(options.maxSessions, "maxSessions", DEFAULTS.maxSessions)
+    this.#maxPending = positiveInteger(options.maxPendingAuth, "maxPendingAuth", 1_000)
     this.#idleTimeoutMs = positiveInteger(options.idleTimeoutMs, "idleTimeoutMs", DEFAULTS.idleTimeoutMs)
     this.#handshakeTimeoutMs = positiveInteger(options.handshakeTimeoutMs, "handshakeTimeoutMs", DEFAULTS.handshakeTimeoutMs)
     this.#maxMessageSize = positiveInteger(options.maxMessageSize, "maxMessageSize", DEFAULTS.maxMessageSize)
@@ -281,13 +286,15 @@ export class E2eServerCore {
     }
     // A valid INITIATE: only now does the session exist.
     const out: E2eServerOutput[] = []
+    if (outputs.some((o) => o.type === "authenticate") && this.#pending.size >= this.#maxPending) {
+      // Valid INITIATEs from keys not yet authenticated never push out established sessions:
+      // they wait in a bounded set of their own (the client retries at its deadline).
+      mech.destroy()
+      return [refused(E2eCode.BUSY, `${this.#maxPending} handshakes already wait for their authenticate answer (maxPendingAuth)`)]
+    }
     const key = envelopeKey(envelope)
     const old = this.#sessions.get(key)
     if (old !== undefined) out.push(...this.#close(old, E2eCode.REPLACED, "a new handshake from the same envelope replaces the session"))
-    while (this.#sessions.size >= this.#maxSessions) {
-      const lru = this.#sessions.values().next().value as Session
-      out.push(...this.#close(lru, E2eCode.SHED, `maxSessions (${this.#maxSessions}) reached: the least recently active session is shed`))
-    }
     const now = this.#env.now()
     const session: Session = {
       key,
@@ -315,6 +322,12 @@ export class E2eServerCore {
         this.#pending.set(session.ticket, session)
         out.push({ type: "authenticate", ticket: session.ticket, request: o.request })
       } else if (o.type === "ready") {
+        // Room for an authenticated session: shed the least recently active others.
+        for (const lru of this.#sessions.values()) {
+          if (this.#sessions.size <= this.#maxSessions) break
+          if (lru === session) continue
+          out.push(...this.#close(lru, E2eCode.SHED, `maxSessions (${this.#maxSessions}) reached: the least recently active session is shed`))
+        }
         session.peer = Object.freeze({
           id: session.key,
           publicKey: o.peerPublicKey ?? new Uint8Array(32),

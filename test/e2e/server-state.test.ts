@@ -102,6 +102,28 @@ describe("end-to-end server state", () => {
     assert.deepEqual(codes(h.clientEvents[i]?.filter((e) => e.type === "rehandshake") ?? []), [E2eCode.HANDSHAKE_TIMEOUT])
   })
 
+  it("handshakes waiting for authentication are bounded (BUSY) and never shed established sessions", () => {
+    const h = new Harness({ clients: 2, server: { maxSessions: 2, maxPendingAuth: 1 } })
+    h.send(0, ["a"])
+    h.send(1, ["b"])
+    assert.equal(h.server.sessionCount, 2)
+    // Two more clients whose authentication is held: one waits, the other is refused.
+    const held = new Harness({ holdAuth: true, clients: 0, server: { maxSessions: 2, maxPendingAuth: 1 } })
+    held.addClient()
+    held.addClient()
+    assert.equal(held.pendingAuth.length, 1)
+    assert.ok(codes(held.serverEvents).includes(E2eCode.BUSY))
+    // In the first harness: a pending session does not shed; only its success does.
+    const p = new Harness({ holdAuth: true, clients: 0, server: { maxSessions: 1, maxPendingAuth: 4 } })
+    p.addClient()
+    p.fromServer(p.server.authReply(p.pendingAuth[0]?.ticket as number, { status: 200 }))
+    p.addClient()
+    assert.ok(!codes(p.serverEvents).includes(E2eCode.SHED), "a session waiting for authentication sheds nothing")
+    p.fromServer(p.server.authReply(p.pendingAuth[1]?.ticket as number, { status: 200 }))
+    assert.ok(codes(p.serverEvents).includes(E2eCode.SHED))
+    assert.equal(p.server.sessionCount, 1)
+  })
+
   it("an authentication that never answers is dropped at the server's handshake deadline", () => {
     const h = new Harness({ holdAuth: true, server: { handshakeTimeoutMs: 500 } })
     assert.equal(h.server.sessionCount, 1)
