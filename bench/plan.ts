@@ -345,6 +345,71 @@ export function planMeasurements(settings: Settings, c: CReference): Measurement
       })
     }
   }
+  plan.push(...e2eMeasurements(settings, timeoutMs))
+  return plan
+}
+
+/** End-to-end CurveZMQ rows (issue 9): bench/e2e.ts roles, Ironhouse sockets, NULL on the wire. */
+function e2eMeasurements(settings: Settings, timeoutMs: number): Measurement[] {
+  const plan: Measurement[] = []
+  const security = "CURVE"
+  const e2e = (args: Record<string, unknown>): ProcessSpec => nodeRole("e2e", { impl: "ironhouse", security: "NULL", ...args } as unknown as ChildArgs)
+  const msgRows = (test: typeof Test.E2E_DIRECT | typeof Test.E2E_BROKER, size: number): Measurement["rows"] => [
+    { key: { test, security, size, unit: Unit.MSG_PER_SEC }, read: (r) => field(r, "msgPerSec") },
+  ]
+  for (const size of [256, 65536]) {
+    plan.push({
+      group: `${Test.E2E_DIRECT} ${formatSize(size)}`,
+      column: "ironhouse",
+      rows: msgRows(Test.E2E_DIRECT, size),
+      scenario: {
+        server: e2e({ role: "receiver" }),
+        clients: (ready) => [
+          e2e({ role: "sender", size, durationMs: settings.durationMs, endpoint: text(ready, "endpoint"), serverKey: text(ready, "serverKey") }),
+        ],
+        resultFrom: "server",
+        timeoutMs,
+      },
+    })
+    plan.push({
+      group: `${Test.E2E_BROKER} ${formatSize(size)}`,
+      column: "ironhouse",
+      rows: msgRows(Test.E2E_BROKER, size),
+      scenario: {
+        server: e2e({ role: "brokered-receiver" }),
+        clients: (ready) => [
+          e2e({ role: "sender", size, durationMs: settings.durationMs, endpoint: text(ready, "endpoint"), serverKey: text(ready, "serverKey") }),
+        ],
+        resultFrom: "server",
+        timeoutMs,
+      },
+    })
+  }
+  plan.push({
+    group: `${Test.E2E_HANDSHAKES} (concurrency ${settings.handshakeConcurrency})`,
+    column: "ironhouse",
+    rows: [{ key: { test: Test.E2E_HANDSHAKES, security, size: null, unit: Unit.HANDSHAKES_PER_SEC }, read: (r) => field(r, "perSec") }],
+    scenario: {
+      server: e2e({ role: "hs-server" }),
+      clients: (ready) => [
+        e2e({
+          role: "hs-client",
+          durationMs: settings.durationMs,
+          concurrency: settings.handshakeConcurrency,
+          endpoint: text(ready, "endpoint"),
+          serverKey: text(ready, "serverKey"),
+        }),
+      ],
+      resultFrom: "client",
+      timeoutMs,
+    },
+  })
+  plan.push({
+    group: `${Test.E2E_MEMORY} (N=10000, server core)`,
+    column: "ironhouse",
+    rows: [{ key: { test: Test.E2E_MEMORY, security, size: null, unit: Unit.KIB_PER_SESSION }, read: (r) => field(r, "bytesPerSession") / 1024 }],
+    scenario: { server: e2e({ role: "memory", count: 10_000 }), clients: () => [], resultFrom: "server", timeoutMs: 180_000 },
+  })
   return plan
 }
 

@@ -18,6 +18,11 @@ export const Test = {
   // h4-proxy (issue 8): a Proxy between two processes, and PUSH→PULL in one process over inproc://
   PROXY_THROUGHPUT: "push→proxy→pull throughput",
   INPROC_THROUGHPUT: "inproc push-pull throughput",
+  // End-to-end CurveZMQ (src/e2e, issue 9); no column target: see e2eTargetNote.
+  E2E_DIRECT: "e2e dealer-router throughput direct",
+  E2E_BROKER: "e2e dealer-router throughput via broker",
+  E2E_HANDSHAKES: "e2e handshakes",
+  E2E_MEMORY: "e2e idle session memory",
 } as const
 export type TestName = (typeof Test)[keyof typeof Test]
 
@@ -30,6 +35,7 @@ export const Unit = {
   MILLISECONDS: "ms",
   MIB: "MiB",
   CONNECTIONS: "connections",
+  KIB_PER_SESSION: "KiB/session",
 } as const
 export type UnitName = (typeof Unit)[keyof typeof Unit]
 
@@ -46,8 +52,15 @@ export function rowId(key: RowKey): string {
 }
 
 export function higherIsBetter(unit: UnitName): boolean {
-  return unit !== Unit.MICROSECONDS && unit !== Unit.KIB_PER_CONNECTION && unit !== Unit.MILLISECONDS && unit !== Unit.MIB
+  return unit !== Unit.MICROSECONDS && unit !== Unit.KIB_PER_CONNECTION && unit !== Unit.MILLISECONDS && unit !== Unit.MIB && unit !== Unit.KIB_PER_SESSION
 }
+
+/**
+ * Issue 9's targets compare rows, not columns, so they are not checked by targetsFor(): e2e via
+ * broker at 256 B >= 0.5x "push-pull throughput CURVE 256 B" (ironhouse), and <= 2 KiB per idle
+ * session.
+ */
+export const e2eTargetNote = "e2e: via broker 256 B >= 0.5x wire CURVE 256 B; <= 2 KiB/session"
 
 /** A target from issue 3: Ironhouse's value against a reference column, as a ratio. */
 export interface Target {
@@ -89,6 +102,11 @@ export function targetsFor(key: RowKey): Target[] {
     case Test.INPROC_THROUGHPUT:
       // h4-proxy: no target in issue 8; shown against zeromq (its Proxy runs libzmq's in a thread).
       return key.unit === Unit.MSG_PER_SEC ? [{ against: "zeromq", factor: 1, higherIsBetter: true }] : []
+    case Test.E2E_DIRECT:
+    case Test.E2E_BROKER:
+    case Test.E2E_HANDSHAKES:
+    case Test.E2E_MEMORY:
+      return []
   }
 }
 

@@ -87,3 +87,24 @@ export { Certificate, CertificateError, CertificateStore } from "./cert/index.js
 export { Proxy, type ProxyOptions, type ProxyStatistics } from "./socket/index.js"
 // ---- Stream (issue 8): raw TCP with [routingId, data] messages, zeromq v6 shape -----------------
 export { Stream, type StreamOptions, type StreamConnectOptions } from "./socket/index.js"
+// ---- End-to-end CurveZMQ (issue 9): RFC 26 sessions carried in messages, across brokers ----------
+export {
+  CurveZmqClient,
+  CurveZmqServer,
+  E2eClientSession,
+  E2eServerCore,
+  E2eCode,
+  E2eError,
+  NO_SESSION_REASON,
+  type CurveZmqClientOptions,
+  type CurveZmqServerOptions,
+  type E2eClientOptions,
+  type E2eClientOutput,
+  type E2eServerOptions,
+  type E2eServerOutput,
+  type E2eEvent,
+  type E2eEventType,
+  type E2eIncoming,
+  type E2ePeer,
+  type MessageSocket,
+} from "./e2e/index.js"

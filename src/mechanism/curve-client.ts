@@ -40,7 +40,9 @@ import {
   encodeTraffic,
   nonceWith,
   wipeSecrets,
+  type NonceOrder,
 } from "./curve-message.js"
+import type { CurveClientOptions } from "./curve-options.js"
 import { keyArgument } from "./key-argument.js"
 import type { AuthReply, MechanismOptions, MechanismOutput, SecurityMechanism } from "./mechanism.js"
 import { peerRefusalOutputs } from "./refusal.js"
@@ -85,16 +87,26 @@ export class CurveClient implements SecurityMechanism {
   readonly #receiveWindow = new ShortNonceWindow()
   #codec: CurveMessageCodec | undefined
 
-  /** TypeError/RangeError unless each key is a 32-octet Uint8Array (copied). */
-  constructor(keys: CurveClientKeys, options: MechanismOptions) {
+  /**
+   * TypeError/RangeError unless each key is a 32-octet Uint8Array (copied). `curve`: nonce byte
+   * orders for the end-to-end layer (./curve-options.ts); the engine passes none.
+   */
+  constructor(keys: CurveClientKeys, options: MechanismOptions, curve: CurveClientOptions = {}) {
     this.#publicKey = keyArgument(keys.publicKey, "curvePublicKey")
     this.#secretKey = keyArgument(keys.secretKey, "curveSecretKey")
     this.#serverKey = keyArgument(keys.serverKey, "curveServerKey")
     this.#options = options
+    if (curve.nonceOrder !== undefined) this.#sendCounter.order = curve.nonceOrder
+    if (curve.peerNonceOrder !== undefined) this.#receiveWindow.order = curve.peerNonceOrder
   }
 
   get isReady(): boolean {
     return this.#state === State.READY
+  }
+
+  /** The byte order of the peer's short nonces as configured or, with "auto", as detected so far. */
+  get peerNonceOrder(): NonceOrder | "auto" {
+    return this.#receiveWindow.order
   }
 
   start(): MechanismOutput[] {

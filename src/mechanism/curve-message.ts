@@ -85,11 +85,57 @@ function writeU32(bytes: Uint8Array, at: number, value: number): void {
   bytes[at + 3] = value & 0xff
 }
 
-/** Our sending short nonce: 1, 2, 3, ... up to 2^64 - 1. */
+/**
+ * Byte order of an 8-octet short nonce on the wire. RFC 26 and libzmq: "big" (network order).
+ * libcurve (zeromq/libcurve curve_codec.c s_encrypt) memcpy()s a host int64_t counter that
+ * starts at 0, i.e. "little" on every platform it runs on. Used by the end-to-end layer
+ * (../e2e/); the ZMTP mechanisms keep "big".
+ */
+export type NonceOrder = "big" | "little"
+
+/** Read an 8-octet nonce at `at` in `order` as two 32-bit halves. */
+function readHalves(bytes: Uint8Array, at: number, order: NonceOrder): { hi: number; lo: number } {
+  if (order === "big") return { hi: readU32(bytes, at), lo: readU32(bytes, at + 4) }
+  return { hi: readU32LE(bytes, at + 4), lo: readU32LE(bytes, at) }
+}
+
+function readU32LE(bytes: Uint8Array, at: number): number {
+  return (
+    ((bytes[at] as number) |
+      ((bytes[at + 1] as number) << 8) |
+      ((bytes[at + 2] as number) << 16) |
+      ((bytes[at + 3] as number) << 24)) >>>
+    0
+  )
+}
+
+function writeU32LE(bytes: Uint8Array, at: number, value: number): void {
+  bytes[at] = value & 0xff
+  bytes[at + 1] = (value >>> 8) & 0xff
+  bytes[at + 2] = (value >>> 16) & 0xff
+  bytes[at + 3] = value >>> 24
+}
+
+/**
+ * The order in which the nonce at `bytes[at..at+8]` reads as the smaller number, or undefined
+ * when both readings are equal (a palindrome such as 0). A fresh session's counters are small,
+ * so this tells a big-endian peer (first INITIATE nonce 00..02) from libcurve (01 00..00).
+ */
+export function likelyNonceOrder(bytes: Uint8Array, at: number): NonceOrder | undefined {
+  const big = readHalves(bytes, at, "big")
+  const little = readHalves(bytes, at, "little")
+  if (big.hi < little.hi || (big.hi === little.hi && big.lo < little.lo)) return "big"
+  if (little.hi < big.hi || (little.hi === big.hi && little.lo < big.lo)) return "little"
+  return undefined
+}
+
+/** Our sending short nonce: 1, 2, 3, ... up to 2^64 - 1 (big-endian unless told otherwise). */
 export class ShortNonceCounter {
   #hi = 0
   #lo = 1
   #exhausted = false
+  /** Byte order written by writeNext(); "big" unless set before the first command is sent. */
+  order: NonceOrder = "big"
 
   /**
    * Start at `hi * 2^32 + lo` instead of 1 (tests use this to reach the end of the space).
@@ -107,13 +153,18 @@ export class ShortNonceCounter {
     this.#lo = lo
   }
 
-  /** Write the next short nonce big-endian at `out[at..at+8]` and advance. */
+  /** Write the next short nonce (in `order`) at `out[at..at+8]` and advance. */
   writeNext(out: Uint8Array, at: number): void {
     if (this.#exhausted) {
       throw protocolError(ErrorCode.INVALID_SEQUENCE, "CURVE short nonces exhausted (2^64-1 commands sent); the connection must close")
     }
-    writeU32(out, at, this.#hi)
-    writeU32(out, at + 4, this.#lo)
+    if (this.order === "big") {
+      writeU32(out, at, this.#hi)
+      writeU32(out, at + 4, this.#lo)
+    } else {
+      writeU32LE(out, at, this.#lo)
+      writeU32LE(out, at + 4, this.#hi)
+    }
     if (this.#lo === 0xffffffff) {
       this.#lo = 0
       if (this.#hi === 0xffffffff) this.#exhausted = true
@@ -124,17 +175,35 @@ export class ShortNonceCounter {
   }
 }
 
-/** The last short nonce accepted from the peer; the next must be strictly greater. */
+/**
+ * The last short nonce accepted from the peer; the next must be strictly greater. Big-endian
+ * by default; `order` may be set to "little" or "auto" before the first commit. "auto" (the
+ * end-to-end layer, for libcurve peers) reads each nonce in the order that makes it the smaller
+ * number (likelyNonceOrder) and fixes that order at the first commit that is not a palindrome;
+ * from then on the peer's nonces must increase strictly in it.
+ */
 export class ShortNonceWindow {
   #seen = false
   #hi = 0
   #lo = 0
+  order: NonceOrder | "auto" = "big"
+
+  #orderFor(bytes: Uint8Array, at: number): NonceOrder {
+    return this.order === "auto" ? (likelyNonceOrder(bytes, at) ?? "big") : this.order
+  }
 
   /** Throw ProtocolError(INVALID_SEQUENCE) unless the nonce at `bytes[at..at+8]` is acceptable. */
   check(bytes: Uint8Array, at: number): void {
     if (!this.#seen) return
-    const hi = readU32(bytes, at)
-    const lo = readU32(bytes, at + 4)
+    let hi: number
+    let lo: number
+    if (this.order === "big") {
+      // the ZMTP hot path: no allocation
+      hi = readU32(bytes, at)
+      lo = readU32(bytes, at + 4)
+    } else {
+      ;({ hi, lo } = readHalves(bytes, at, this.#orderFor(bytes, at)))
+    }
     if (hi > this.#hi || (hi === this.#hi && lo > this.#lo)) return
     throw protocolError(
       ErrorCode.INVALID_SEQUENCE,
@@ -144,11 +213,27 @@ export class ShortNonceWindow {
 
   /** Accept the nonce at `bytes[at..at+8]` (call after check() and after the box opened). */
   commit(bytes: Uint8Array, at: number): void {
-    this.#hi = readU32(bytes, at)
-    this.#lo = readU32(bytes, at + 4)
+    if (this.order === "auto") {
+      const likely = likelyNonceOrder(bytes, at)
+      if (likely !== undefined) this.order = likely
+    }
+    if (this.order === "big") {
+      this.#hi = readU32(bytes, at)
+      this.#lo = readU32(bytes, at + 4)
+    } else {
+      const { hi, lo } = readHalves(bytes, at, this.#orderFor(bytes, at))
+      this.#hi = hi
+      this.#lo = lo
+    }
     this.#seen = true
   }
 }
+
+/** 24-octet MESSAGE nonces with their prefix; only the last 8 octets change, per use. */
+const SCRATCH_NONCE = {
+  fromClient: nonceWith(CURVE_NONCE_PREFIX.MESSAGE_FROM_CLIENT),
+  fromServer: nonceWith(CURVE_NONCE_PREFIX.MESSAGE_FROM_SERVER),
+} as const
 
 /**
  * MESSAGE encoding and decoding for one connection after the handshake, under the shared key
@@ -176,8 +261,10 @@ export class CurveMessageCodec {
     this.#key = key
     this.#sendCounter = sendCounter
     this.#receiveWindow = receiveWindow
-    this.#sendNonce = nonceWith(asServer ? CURVE_NONCE_PREFIX.MESSAGE_FROM_SERVER : CURVE_NONCE_PREFIX.MESSAGE_FROM_CLIENT)
-    this.#receiveNonce = nonceWith(asServer ? CURVE_NONCE_PREFIX.MESSAGE_FROM_CLIENT : CURVE_NONCE_PREFIX.MESSAGE_FROM_SERVER)
+    // Scratch nonces shared by every codec (encode/decode are synchronous and overwrite the
+    // 8 short-nonce octets before each use): two typed arrays less per idle connection.
+    this.#sendNonce = asServer ? SCRATCH_NONCE.fromServer : SCRATCH_NONCE.fromClient
+    this.#receiveNonce = asServer ? SCRATCH_NONCE.fromClient : SCRATCH_NONCE.fromServer
   }
 
   /** One MESSAGE frame (outer flags 0, as libzmq) carrying `frame` encrypted. */

@@ -72,7 +72,9 @@ import {
   encodeTraffic,
   nonceWith,
   wipeSecrets,
+  type NonceOrder,
 } from "./curve-message.js"
+import type { CurveServerOptions } from "./curve-options.js"
 import { keyArgument } from "./key-argument.js"
 import type { AuthReply, MechanismOptions, MechanismOutput, SecurityMechanism } from "./mechanism.js"
 import { checkedReply, refusalOutputs } from "./refusal.js"
@@ -101,7 +103,7 @@ export class CurveServer implements SecurityMechanism {
   readonly asServer = true
   readonly #options: MechanismOptions
   #state: State = State.WAITING_FOR_HELLO
-  readonly #publicKey: Uint8Array
+  #publicKey: Uint8Array
   #secretKey: Uint8Array
   /** C', from HELLO. */
   #clientTransient: Uint8Array = EMPTY
@@ -116,17 +118,32 @@ export class CurveServer implements SecurityMechanism {
   readonly #sendCounter = new ShortNonceCounter()
   readonly #receiveWindow = new ShortNonceWindow()
   #codec: CurveMessageCodec | undefined
+  readonly #curve: CurveServerOptions
+  /** Stateless mode: the shared key that opened the INITIATE cookie (never wiped here). */
+  #openedWith: Uint8Array = EMPTY
 
-  /** TypeError/RangeError unless the keys are 32-octet Uint8Arrays (copied). */
-  constructor(keys: CurveServerKeys, options: MechanismOptions) {
+  /**
+   * TypeError/RangeError unless the keys are 32-octet Uint8Arrays (copied). `curve`: the
+   * end-to-end layer's options (./curve-options.ts: nonce orders, lenient HELLO, shared cookie
+   * keys); the engine passes none.
+   */
+  constructor(keys: CurveServerKeys, options: MechanismOptions, curve: CurveServerOptions = {}) {
     this.#secretKey = keyArgument(keys.secretKey, "curveSecretKey")
     this.#publicKey =
       keys.publicKey === undefined ? publicFromSecret(this.#secretKey) : keyArgument(keys.publicKey, "curvePublicKey")
     this.#options = options
+    this.#curve = curve
+    if (curve.nonceOrder !== undefined) this.#sendCounter.order = curve.nonceOrder
+    if (curve.peerNonceOrder !== undefined) this.#receiveWindow.order = curve.peerNonceOrder
   }
 
   get isReady(): boolean {
     return this.#state === State.READY
+  }
+
+  /** The byte order of the peer's short nonces as configured or, with "auto", as detected so far. */
+  get peerNonceOrder(): NonceOrder | "auto" {
+    return this.#receiveWindow.order
   }
 
   start(): MechanismOutput[] {
@@ -137,7 +154,12 @@ export class CurveServer implements SecurityMechanism {
     return this.#guard(() => {
       const state = this.#state
       if (state === State.WAITING_FOR_HELLO && command.name === Command.HELLO) return this.#onHello(command.data)
-      if (state === State.WAITING_FOR_INITIATE && command.name === Command.INITIATE) return this.#onInitiate(command.data)
+      if (state === State.WAITING_FOR_INITIATE && command.name === Command.INITIATE && this.#curve.cookieKeys === undefined) {
+        return this.#onInitiate(command.data)
+      }
+      if ((state === State.WAITING_FOR_HELLO || state === State.WAITING_FOR_INITIATE) && command.name === Command.INITIATE && this.#curve.cookieKeys !== undefined) {
+        return this.#onStatelessInitiate(command.data)
+      }
       const expected =
         state === State.WAITING_FOR_HELLO
           ? [Command.HELLO]
@@ -157,10 +179,11 @@ export class CurveServer implements SecurityMechanism {
     }
     const major = data[Hello.VERSION_AT] as number
     const minor = data[Hello.VERSION_AT + 1] as number
-    if (major !== CurveVersion.MAJOR || minor !== CurveVersion.MINOR) {
+    const strict = this.#curve.lenientHello !== true
+    if (strict && (major !== CurveVersion.MAJOR || minor !== CurveVersion.MINOR)) {
       throw protocolError(ErrorCode.MALFORMED_COMMAND_HELLO, `CURVE: expected HELLO version 1.0, got ${major}.${minor}`)
     }
-    for (let i = Hello.PADDING_AT; i < Hello.PADDING_AT + Hello.PADDING_SIZE; i++) {
+    for (let i = Hello.PADDING_AT; strict && i < Hello.PADDING_AT + Hello.PADDING_SIZE; i++) {
       if (data[i] !== 0) {
         throw protocolError(ErrorCode.MALFORMED_COMMAND_HELLO, `CURVE: expected zero HELLO padding, got a non-zero octet at offset ${i}`)
       }
@@ -191,7 +214,10 @@ export class CurveServer implements SecurityMechanism {
     const env = this.#options.env
     const transient = generateKeyPair((n) => env.randomBytes(n))
     this.#transientSecret = transient.secretKey
-    this.#cookieKey = env.randomBytes(CURVE_KEY_SIZE)
+    const shared = this.#curve.cookieKeys
+    // Stateless mode: the owner's key, never stored (so never wiped) here; lifetime is its rotation.
+    const cookieKey = shared !== undefined ? shared.current() : env.randomBytes(CURVE_KEY_SIZE)
+    if (shared === undefined) this.#cookieKey = cookieKey
     this.#cookieBornAt = env.now()
 
     // plaintext = S' + cookie, cookie = cookie nonce tail + Box [C' + s'](K)
@@ -204,7 +230,7 @@ export class CurveServer implements SecurityMechanism {
     cookiePlaintext.set(this.#clientTransient, 0)
     cookiePlaintext.set(this.#transientSecret, CURVE_KEY_SIZE)
     try {
-      sealInto(cookie.subarray(Cookie.BOX_AT), cookiePlaintext, nonceWith(CURVE_NONCE_PREFIX.COOKIE, cookieNonceTail), this.#cookieKey)
+      sealInto(cookie.subarray(Cookie.BOX_AT), cookiePlaintext, nonceWith(CURVE_NONCE_PREFIX.COOKIE, cookieNonceTail), cookieKey)
     } finally {
       wipe(cookiePlaintext)
     }
@@ -229,6 +255,45 @@ export class CurveServer implements SecurityMechanism {
     }
     this.#openCookie(data.subarray(Initiate.COOKIE_AT, Initiate.NONCE_AT))
     this.#receiveWindow.check(data, Initiate.NONCE_AT)
+    return this.#afterCookie(data)
+  }
+
+  /**
+   * Stateless mode (CurveServerOptions.cookieKeys): an INITIATE without a HELLO on this
+   * instance. C' and s' come out of the cookie, which must open under one of the shared keys
+   * (CRYPTOGRAPHIC otherwise); the HELLO nonce is not known, so the first short nonce checked is
+   * INITIATE's. After the vouch, the keys' claim() refuses a C' that already began a session.
+   */
+  #onStatelessInitiate(data: Uint8Array): MechanismOutput[] {
+    if (data.length < Initiate.MIN_DATA_SIZE) {
+      throw protocolError(
+        ErrorCode.MALFORMED_COMMAND_INITIATE,
+        `CURVE: expected an INITIATE of at least ${CURVE_INITIATE_MIN_SIZE} octets, got ${data.length + CURVE_INITIATE_MIN_SIZE - Initiate.MIN_DATA_SIZE}`,
+      )
+    }
+    const keys = this.#curve.cookieKeys as NonNullable<CurveServerOptions["cookieKeys"]>
+    const cookie = data.subarray(Initiate.COOKIE_AT, Initiate.NONCE_AT)
+    const nonce = nonceWith(CURVE_NONCE_PREFIX.COOKIE, cookie.subarray(Cookie.NONCE_AT, Cookie.BOX_AT))
+    const plaintext = new Uint8Array(Cookie.PLAINTEXT_SIZE)
+    for (const key of keys.candidates()) {
+      if (openInto(plaintext, cookie.subarray(Cookie.BOX_AT), nonce, key)) {
+        this.#openedWith = key
+        break
+      }
+    }
+    if (this.#openedWith.length === 0) {
+      throw protocolError(ErrorCode.CRYPTOGRAPHIC, "CURVE: the INITIATE cookie opens under no live cookie key (forged, or expired)")
+    }
+    wipeSecrets([this.#secretKey, this.#transientSecret])
+    this.#secretKey = EMPTY
+    this.#clientTransient = plaintext.slice(0, CURVE_KEY_SIZE)
+    this.#transientSecret = plaintext.slice(CURVE_KEY_SIZE)
+    wipe(plaintext)
+    return this.#afterCookie(data)
+  }
+
+  /** INITIATE after its cookie checked out: the box, C, the vouch, metadata; then authenticate. */
+  #afterCookie(data: Uint8Array): MechanismOutput[] {
 
     // Box [C + vouch + metadata](C'->S')
     this.#trafficKey = precompute(this.#clientTransient, this.#transientSecret)
@@ -242,6 +307,9 @@ export class CurveServer implements SecurityMechanism {
       throw protocolError(ErrorCode.KEY_EXCHANGE, "CURVE: the client public key in INITIATE is all-zero or a low-order point")
     }
     this.#checkVouch(clientKey, plain)
+    if (this.#openedWith.length !== 0 && !(this.#curve.cookieKeys as NonNullable<CurveServerOptions["cookieKeys"]>).claim(this.#clientTransient, this.#openedWith)) {
+      throw protocolError(ErrorCode.INVALID_SEQUENCE, "CURVE: this INITIATE (its client transient key) already began a session: replayed")
+    }
     wipe(this.#transientSecret)
     this.#transientSecret = EMPTY
     this.#receiveWindow.commit(data, Initiate.NONCE_AT)
@@ -333,14 +401,21 @@ export class CurveServer implements SecurityMechanism {
     this.#codec = new CurveMessageCodec(this.#trafficKey, true, this.#sendCounter, this.#receiveWindow)
     this.#trafficKey = EMPTY
     this.#state = State.READY
+    const peerMetadata = this.#peerMetadata as Metadata
+    const clientKey = this.#clientKey
+    // Not needed after READY: an idle connection (or end-to-end session) keeps only the codec.
+    this.#clientTransient = EMPTY
+    this.#clientKey = EMPTY
+    this.#publicKey = EMPTY
+    this.#peerMetadata = undefined
     return [
       { type: "command", command: { name: Command.READY, data: out } },
       {
         type: "ready",
-        peerMetadata: this.#peerMetadata as Metadata,
+        peerMetadata,
         userId,
         authMetadata,
-        peerPublicKey: new Uint8Array(this.#clientKey),
+        peerPublicKey: clientKey,
       },
     ]
   }
