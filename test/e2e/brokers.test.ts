@@ -51,8 +51,18 @@ async function worker(impl: "ironhouse" | "zeromq" = "ironhouse") {
   return { server, endpoint: sock.lastEndpoint as string, events, seen }
 }
 
-/** zeromq's Proxy: frontend Router bound, backend Dealer connected to `to`. */
-async function proxy(to: string): Promise<string> {
+/** A Proxy (zeromq's, or Ironhouse's from issue 8): frontend Router bound, backend Dealer connected to `to`. */
+async function proxy(to: string, kind: "zeromq" | "ironhouse" = "zeromq"): Promise<string> {
+  if (kind === "ironhouse") {
+    const front = new ih.Router()
+    const back = new ih.Dealer()
+    await front.bind("tcp://127.0.0.1:*")
+    back.connect(to)
+    const p = new ih.Proxy(front, back)
+    p.run().catch(() => undefined)
+    closers.push(() => p.terminate())
+    return front.lastEndpoint as string
+  }
   const front = new zmq.Router()
   const back = new zmq.Dealer()
   await front.bind("tcp://127.0.0.1:*")
@@ -154,11 +164,11 @@ async function until(check: () => boolean, what: string): Promise<void> {
 }
 
 describe("end-to-end across brokers", () => {
-  for (const impl of ["ironhouse", "zeromq"] as const) {
-    it(`through zeromq's Proxy to a ${impl} worker, and through a chain of two Proxies`, async () => {
+  for (const [impl, kind] of [["ironhouse", "zeromq"], ["zeromq", "zeromq"], ["ironhouse", "ironhouse"], ["zeromq", "ironhouse"]] as const) {
+    it(`through ${kind}'s Proxy to a ${impl} worker, and through a chain of two Proxies`, async () => {
       const w = await worker(impl)
-      const one = await proxy(w.endpoint)
-      const two = await proxy(await proxy(w.endpoint))
+      const one = await proxy(w.endpoint, kind)
+      const two = await proxy(await proxy(w.endpoint, kind), kind)
       for (const endpoint of [one, two]) {
         const { c, keys } = newClient(endpoint)
         await c.send(["via proxy", "second frame"])
