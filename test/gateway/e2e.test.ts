@@ -1,0 +1,300 @@
+/**
+ * The gateway end to end (issue 12), in process, with unmodified libzmq applications (the
+ * `zeromq` package) on both sides: each pattern through a server-side gateway (the outside
+ * client is a libzmq CURVE client; the inside application sets no security option) and
+ * through a pair of gateways (client side ⇄ server side: neither application sets any
+ * security option). Refusals: unknown client key, wrong server key, denied address —
+ * refused, audited with the reason, nothing reaches the inside application.
+ */
+import { after, before, describe, it } from "node:test"
+import assert from "node:assert/strict"
+import * as zmq from "zeromq"
+import { tempDir } from "../cert/helpers.js"
+import { bindLocal, type Keys, makeKeys, publishUntil, receive, startGateway, writeConfig } from "./helpers.js"
+
+const tmp = tempDir("ironhouse-gateway-")
+let keys: Keys
+before(async () => {
+  keys = await makeKeys(tmp.dir)
+})
+after(() => tmp.cleanup())
+
+let counter = 0
+function configFile(text: string): string {
+  return writeConfig(tmp.dir, `gateway-${++counter}.toml`, text)
+}
+
+function serverRoute(name: string, pattern: string, inside: string, extra = ""): string {
+  return `
+[[route]]
+name = "${name}"
+pattern = "${pattern}"
+side = "server"
+outside = "tcp://127.0.0.1:*"
+inside = "${inside}"
+${extra}
+[route.curve]
+certificate = "server.key_secret"
+clients = "clients"
+`
+}
+
+function clientRoute(name: string, pattern: string, outside: string, serverKey = keys.server.publicKey): string {
+  return `
+[[route]]
+name = "${name}"
+pattern = "${pattern}"
+side = "client"
+outside = "${outside}"
+inside = "tcp://127.0.0.1:*"
+[route.curve]
+certificate = "client.key_secret"
+serverKey = "${serverKey}"
+`
+}
+
+describe("gateway: req-rep (ROUTER↔DEALER) with libzmq applications", () => {
+  it("through a server-side gateway: a libzmq CURVE REQ client, a plain libzmq REP app", async () => {
+    const app = new zmq.Reply()
+    const appEndpoint = await bindLocal(app)
+    const gw = await startGateway(configFile(`linger = 0\n${serverRoute("rr", "req-rep", appEndpoint)}`))
+    const client = new zmq.Request({ ...keys.clientOptions(), linger: 0 })
+    try {
+      client.connect(gw.endpoint("rr", "outside"))
+      await client.send("hello")
+      const [request, ...more] = await receive(app)
+      assert.equal(String(request), "hello")
+      assert.equal(more.length, 0, "the app sees exactly its own message (identity inward is off)")
+      await app.send("world")
+      const [reply] = await receive(client)
+      assert.equal(String(reply), "world")
+      const handshake = await gw.audit.next((l) => l.event === "handshake" && l.side === "outside" && l.outcome === "ok")
+      assert.equal(handshake.publicKey, keys.client.publicKey)
+      const decision = await gw.audit.next((l) => l.event === "decision" && l.allowed === true)
+      assert.equal(decision.reason, "certificate found")
+      const traffic = gw.gateway.routes.get("rr")?.traffic()
+      assert.deepEqual(traffic?.in.messages, 1)
+      assert.deepEqual(traffic?.out.messages, 1)
+    } finally {
+      client.close()
+      app.close()
+      await gw.gateway.drain()
+    }
+  })
+
+  it("through a pair of gateways: plain libzmq REQ → client-side gateway ⇄ CURVE ⇄ server-side gateway → plain libzmq REP", async () => {
+    const app = new zmq.Reply()
+    const appEndpoint = await bindLocal(app)
+    const server = await startGateway(configFile(`linger = 0\n${serverRoute("rr", "req-rep", appEndpoint)}`))
+    const clientGw = await startGateway(configFile(`linger = 0\n${clientRoute("rr-out", "req-rep", server.endpoint("rr", "outside"))}`))
+    const client = new zmq.Request({ linger: 0 })
+    try {
+      client.connect(clientGw.endpoint("rr-out", "inside"))
+      for (let i = 0; i < 3; i++) {
+        await client.send(["ping", String(i)])
+        const request = await receive(app)
+        assert.deepEqual(request.map(String), ["ping", String(i)])
+        await app.send(["pong", String(i)])
+        const reply = await receive(client)
+        assert.deepEqual(reply.map(String), ["pong", String(i)])
+      }
+      const seen = await server.audit.next((l) => l.event === "handshake" && l.side === "outside" && l.outcome === "ok")
+      assert.equal(seen.publicKey, keys.client.publicKey, "the server-side gateway saw the client gateway's key")
+    } finally {
+      client.close()
+      app.close()
+      await clientGw.gateway.drain()
+      await server.gateway.drain()
+    }
+  })
+})
+
+describe("gateway: pub-sub (XPUB↔XSUB) with libzmq applications", () => {
+  it("through a server-side gateway: subscriptions reach the plain PUB app, messages reach the CURVE SUB", async () => {
+    const app = new zmq.Publisher({ linger: 0 })
+    const appEndpoint = await bindLocal(app)
+    const gw = await startGateway(configFile(`linger = 0\n${serverRoute("ps", "pub-sub", appEndpoint)}`))
+    const sub = new zmq.Subscriber({ ...keys.clientOptions(), linger: 0 })
+    try {
+      sub.connect(gw.endpoint("ps", "outside"))
+      sub.subscribe("news")
+      const got = receive(sub)
+      const publishing = publishUntil(app, [["weather", "x"], ["news", "hello"]], got) // weather: nobody subscribed
+      const message = await got
+      await publishing
+      assert.deepEqual(message.map(String), ["news", "hello"])
+    } finally {
+      sub.close()
+      app.close()
+      await gw.gateway.drain()
+    }
+  })
+
+  it("through a pair of gateways: plain PUB → server-side gateway ⇄ CURVE ⇄ client-side gateway → plain SUB", async () => {
+    const app = new zmq.Publisher({ linger: 0 })
+    const appEndpoint = await bindLocal(app)
+    const server = await startGateway(configFile(`linger = 0\n${serverRoute("ps", "pub-sub", appEndpoint)}`))
+    const clientGw = await startGateway(configFile(`linger = 0\n${clientRoute("ps-in", "pub-sub", server.endpoint("ps", "outside"))}`))
+    const sub = new zmq.Subscriber({ linger: 0 })
+    try {
+      sub.connect(clientGw.endpoint("ps-in", "inside"))
+      sub.subscribe("a")
+      const got = receive(sub)
+      const publishing = publishUntil(app, [["a", "1"]], got)
+      const message = await got
+      await publishing
+      assert.deepEqual(message.map(String), ["a", "1"])
+    } finally {
+      sub.close()
+      app.close()
+      await clientGw.gateway.drain()
+      await server.gateway.drain()
+    }
+  })
+})
+
+describe("gateway: push-pull with libzmq applications", () => {
+  it("through a server-side gateway: CURVE PUSH clients → plain PULL app", async () => {
+    const app = new zmq.Pull({ linger: 0 })
+    const appEndpoint = await bindLocal(app)
+    const gw = await startGateway(configFile(`linger = 0\n${serverRoute("pp", "push-pull", appEndpoint)}`))
+    const push = new zmq.Push({ ...keys.clientOptions(), linger: 0 })
+    try {
+      push.connect(gw.endpoint("pp", "outside"))
+      for (let i = 0; i < 10; i++) await push.send(["job", String(i)])
+      const got: string[] = []
+      for (let i = 0; i < 10; i++) got.push((await receive(app)).map(String).join("/"))
+      assert.deepEqual(got, Array.from({ length: 10 }, (_, i) => `job/${i}`))
+    } finally {
+      push.close()
+      app.close()
+      await gw.gateway.drain()
+    }
+  })
+
+  it("through a pair of gateways: plain PUSH → client-side gateway ⇄ CURVE ⇄ server-side gateway → plain PULL", async () => {
+    const app = new zmq.Pull({ linger: 0 })
+    const appEndpoint = await bindLocal(app)
+    const server = await startGateway(configFile(`linger = 0\n${serverRoute("pp", "push-pull", appEndpoint)}`))
+    const clientGw = await startGateway(configFile(`linger = 0\n${clientRoute("pp-out", "push-pull", server.endpoint("pp", "outside"))}`))
+    const push = new zmq.Push({ linger: 0 })
+    try {
+      push.connect(clientGw.endpoint("pp-out", "inside"))
+      await push.send(["log", "line 1"])
+      await push.send(["log", "line 2"])
+      assert.deepEqual((await receive(app)).map(String), ["log", "line 1"])
+      assert.deepEqual((await receive(app)).map(String), ["log", "line 2"])
+    } finally {
+      push.close()
+      app.close()
+      await clientGw.gateway.drain()
+      await server.gateway.drain()
+    }
+  })
+})
+
+describe("gateway: refusals are audited with the reason and nothing reaches the inside app", () => {
+  it("a client with an unknown key is refused (certificate not found); a known client's request is the app's first message", async () => {
+    const app = new zmq.Reply()
+    const appEndpoint = await bindLocal(app)
+    const gw = await startGateway(configFile(`linger = 0\n${serverRoute("rr", "req-rep", appEndpoint)}`))
+    const stranger = new zmq.Request({ ...keys.clientOptions(keys.stranger), linger: 0 })
+    const friend = new zmq.Request({ ...keys.clientOptions(), linger: 0 })
+    try {
+      stranger.connect(gw.endpoint("rr", "outside"))
+      void stranger.send("from stranger").catch(() => undefined)
+      const refused = await gw.audit.next((l) => l.event === "decision" && l.allowed === false)
+      assert.equal(refused.reason, "certificate not found")
+      assert.equal(refused.publicKey, keys.stranger.publicKey)
+      assert.equal(refused.status, 400)
+      friend.connect(gw.endpoint("rr", "outside"))
+      await friend.send("from friend")
+      const [first] = await receive(app)
+      assert.equal(String(first), "from friend")
+      await app.send("ok")
+      assert.equal(String((await receive(friend))[0]), "ok")
+      assert.equal(gw.gateway.routes.get("rr")?.traffic().in.messages, 1, "only the friend's request went in")
+      const text = await gw.gateway.metrics.text()
+      assert.match(text, /ironhouse_gateway_handshakes_total\{route="rr",side="outside",outcome="refused",reason="certificate not found"\} [1-9]/)
+    } finally {
+      stranger.close()
+      friend.close()
+      app.close()
+      await gw.gateway.drain()
+    }
+  })
+
+  it("a client with the wrong server key fails the handshake (audited with the error code); the app gets nothing", async () => {
+    const app = new zmq.Pull({ linger: 0 })
+    const appEndpoint = await bindLocal(app)
+    const gw = await startGateway(configFile(`linger = 0\n${serverRoute("pp", "push-pull", appEndpoint)}`))
+    const wrong = new zmq.Push({ ...keys.clientOptions(keys.client, keys.stranger.publicKey), linger: 0 })
+    const right = new zmq.Push({ ...keys.clientOptions(), linger: 0 })
+    try {
+      wrong.connect(gw.endpoint("pp", "outside"))
+      void wrong.send("from wrong").catch(() => undefined)
+      const failed = await gw.audit.next((l) => l.event === "handshake" && l.outcome === "failed")
+      assert.equal(failed.side, "outside")
+      assert.equal(typeof failed.code, "string")
+      assert.match(failed.code as string, /^ERR_ZMTP_/)
+      right.connect(gw.endpoint("pp", "outside"))
+      await right.send("from right")
+      assert.deepEqual((await receive(app)).map(String), ["from right"])
+      assert.equal(gw.gateway.routes.get("pp")?.traffic().in.messages, 1)
+      assert.equal(gw.audit.count((l) => l.event === "decision" && l.allowed === true), 1, "the wrong-key client never reached the Authenticator")
+    } finally {
+      wrong.close()
+      right.close()
+      app.close()
+      await gw.gateway.drain()
+    }
+  })
+
+  it("a client-side gateway holding the wrong server key is refused by the server side; nothing reaches the app", async () => {
+    const app = new zmq.Reply()
+    const appEndpoint = await bindLocal(app)
+    const server = await startGateway(configFile(`linger = 0\n${serverRoute("rr", "req-rep", appEndpoint)}`))
+    const clientGw = await startGateway(configFile(`linger = 0\n${clientRoute("rr-out", "req-rep", server.endpoint("rr", "outside"), keys.stranger.publicKey)}`))
+    const client = new zmq.Request({ linger: 0 })
+    try {
+      client.connect(clientGw.endpoint("rr-out", "inside"))
+      void client.send("lost").catch(() => undefined)
+      const failed = await server.audit.next((l) => l.event === "handshake" && l.outcome === "failed")
+      assert.match(failed.code as string, /^ERR_ZMTP_/)
+      await clientGw.audit.next((l) => l.event === "connection" && l.side === "outside" && l.action === "disconnect")
+      assert.equal(server.gateway.routes.get("rr")?.traffic().in.messages, 0)
+      assert.equal(app.readable, false, "the app has nothing to read")
+    } finally {
+      client.close()
+      app.close()
+      await clientGw.gateway.drain()
+      await server.gateway.drain()
+    }
+  })
+
+  it("a denied address is refused before its key is looked at (address in deny list); the app gets nothing", async () => {
+    const app = new zmq.Pull({ linger: 0 })
+    const appEndpoint = await bindLocal(app)
+    const gw = await startGateway(
+      configFile(`linger = 0\n${serverRoute("pp", "push-pull", appEndpoint, "")}\n[route.addresses]\ndeny = ["127.0.0.0/8"]\n`),
+    )
+    const push = new zmq.Push({ ...keys.clientOptions(), linger: 0 })
+    try {
+      push.connect(gw.endpoint("pp", "outside"))
+      void push.send("denied").catch(() => undefined)
+      const refused = await gw.audit.next((l) => l.event === "decision" && l.allowed === false)
+      assert.equal(refused.reason, "address in deny list")
+      assert.equal(refused.address, "127.0.0.1")
+      const handshake = await gw.audit.next((l) => l.event === "handshake" && l.side === "outside" && l.outcome === "refused")
+      assert.equal(handshake.status, 400)
+      await gw.audit.next((l) => l.event === "connection" && l.side === "outside" && l.action === "disconnect")
+      assert.equal(gw.audit.count((l) => l.event === "decision" && l.allowed === true), 0)
+      assert.equal(gw.gateway.routes.get("pp")?.traffic().in.messages, 0)
+      assert.equal(app.readable, false)
+    } finally {
+      push.close()
+      app.close()
+      await gw.gateway.drain()
+    }
+  })
+})
