@@ -1,0 +1,142 @@
+/**
+ * Identity inward (opt-in) and PLAIN outside: the frame layout (pure) and end to end with
+ * libzmq applications — a REP app receives [identity, request] and its reply goes back
+ * unchanged; a PULL app receives [identity, message]; PLAIN clients are checked against the
+ * password file and their user name is the identity.
+ */
+import { after, before, describe, it } from "node:test"
+import assert from "node:assert/strict"
+import * as zmq from "zeromq"
+import type { PeerInfo } from "../../src/engine/peer-info.js"
+import { identityFrame, stamp } from "../../src/gateway/identity.js"
+import { makeMetadata } from "../../src/wire/metadata.js"
+import { tempDir } from "../cert/helpers.js"
+import { bindLocal, type Keys, makeKeys, receive, startGateway, writeConfig, writeSecret } from "./helpers.js"
+
+const tmp = tempDir("ironhouse-gateway-id-")
+let keys: Keys
+before(async () => {
+  keys = await makeKeys(tmp.dir)
+})
+after(() => tmp.cleanup())
+
+const b = (s: string): Buffer => Buffer.from(s)
+
+describe("identity frame layout (pure)", () => {
+  const peer: PeerInfo = {
+    mechanism: "CURVE",
+    socketType: "REQ",
+    routingId: new Uint8Array(0),
+    userId: "alice",
+    address: "10.0.0.7",
+    publicKey: "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7",
+    properties: makeMetadata({}),
+    zmtpMinor: 1,
+  }
+
+  it("req-rep: right after the empty delimiter; without one, after the routing id", () => {
+    const id = b("ID")
+    assert.deepEqual(stamp([b("rid"), b(""), b("q")], id, "req-rep").map(String), ["rid", "", "ID", "q"])
+    assert.deepEqual(stamp([b("rid"), b("q1"), b("q2")], id, "req-rep").map(String), ["rid", "ID", "q1", "q2"])
+  })
+
+  it("push-pull: first", () => {
+    assert.deepEqual(stamp([b("m")], b("ID"), "push-pull").map(String), ["ID", "m"])
+  })
+
+  it("contents: user-id, public-key, json", () => {
+    assert.equal(String(identityFrame("user-id", peer, "r")), "alice")
+    assert.equal(String(identityFrame("public-key", peer, "r")), peer.publicKey)
+    assert.deepEqual(JSON.parse(String(identityFrame("json", peer, "orders"))), {
+      userId: "alice",
+      publicKey: peer.publicKey,
+      address: "10.0.0.7",
+      mechanism: "CURVE",
+      route: "orders",
+    })
+    assert.equal(identityFrame("public-key", { ...peer, publicKey: undefined }, "r").length, 0)
+  })
+})
+
+describe("identity inward end to end (libzmq apps)", () => {
+  it("req-rep, identity = public-key: the REP app gets [client key, request]; the reply is unchanged", async () => {
+    const app = new zmq.Reply({ linger: 0 })
+    const ep = await bindLocal(app)
+    const file = writeConfig(
+      tmp.dir,
+      "id-rr.toml",
+      `linger = 0
+[[route]]
+name = "rr"
+pattern = "req-rep"
+side = "server"
+outside = "tcp://127.0.0.1:*"
+inside = "${ep}"
+identity = "public-key"
+[route.curve]
+certificate = "server.key_secret"
+clients = "clients"
+`,
+    )
+    const gw = await startGateway(file)
+    const client = new zmq.Request({ ...keys.clientOptions(), linger: 0 })
+    try {
+      client.connect(gw.endpoint("rr", "outside"))
+      for (const n of [1, 2]) {
+        await client.send(["q", String(n)])
+        const got = await receive(app)
+        assert.deepEqual(got.map(String), [keys.client.publicKey, "q", String(n)])
+        await app.send(["a", String(n)])
+        assert.deepEqual((await receive(client)).map(String), ["a", String(n)])
+      }
+    } finally {
+      client.close()
+      app.close()
+      await gw.gateway.drain()
+    }
+  })
+
+  it("push-pull over PLAIN, identity = json: the PULL app gets [identity, message]; a wrong password is refused", async () => {
+    writeSecret(tmp.dir, "passwords", "alice=wonderland\n")
+    const app = new zmq.Pull({ linger: 0 })
+    const ep = await bindLocal(app)
+    const file = writeConfig(
+      tmp.dir,
+      "id-pp.toml",
+      `linger = 0
+[[route]]
+name = "logs"
+pattern = "push-pull"
+side = "server"
+outside = "tcp://127.0.0.1:*"
+inside = "${ep}"
+identity = "json"
+[route.plain]
+passwordFile = "passwords"
+`,
+    )
+    const gw = await startGateway(file)
+    const intruder = new zmq.Push({ plainUsername: "alice", plainPassword: "guess", linger: 0 })
+    const alice = new zmq.Push({ plainUsername: "alice", plainPassword: "wonderland", linger: 0 })
+    try {
+      intruder.connect(gw.endpoint("logs", "outside"))
+      void intruder.send("sneaky").catch(() => undefined)
+      const refused = await gw.audit.next((l) => l.event === "decision" && l.allowed === false)
+      assert.equal(refused.reason, "wrong password")
+      assert.equal(refused.userId, "alice")
+      assert.ok(!JSON.stringify(gw.audit.lines).includes("guess"), "no password in the audit log")
+      alice.connect(gw.endpoint("logs", "outside"))
+      await alice.send(["line", "1"])
+      const [identity, ...message] = await receive(app)
+      assert.deepEqual(message.map(String), ["line", "1"])
+      const parsed = JSON.parse(String(identity)) as Record<string, unknown>
+      assert.deepEqual(parsed, { userId: "alice", address: "127.0.0.1", mechanism: "PLAIN", route: "logs" })
+      assert.ok(!JSON.stringify(gw.audit.lines).includes("wonderland"), "no password in the audit log")
+    } finally {
+      intruder.close()
+      alice.close()
+      app.close()
+      await gw.gateway.drain()
+    }
+  })
+})
