@@ -8,13 +8,13 @@
 import { after, before, describe, it } from "node:test"
 import assert from "node:assert/strict"
 import { type ChildProcess, spawn } from "node:child_process"
-import { mkdirSync, rmSync } from "node:fs"
+import { copyFileSync, mkdirSync, rmSync } from "node:fs"
 import { request } from "node:http"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import * as zmq from "zeromq"
 import { Certificate } from "../../src/cert/certificate.js"
-import { tempDir } from "../cert/helpers.js"
+import { REPO_ROOT, tempDir } from "../cert/helpers.js"
 import { bindLocal, type Keys, makeKeys, receive, writeConfig, writeSecret } from "./helpers.js"
 
 const MAIN = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url))
@@ -105,6 +105,23 @@ function scrape(address: string): Promise<string> {
 }
 
 describe("ironhouse gateway --check", () => {
+  it("every example config in examples/gateway/ passes --check (with certificates made for it)", async () => {
+    const dir = join(tmp.dir, "examples")
+    mkdirSync(join(dir, "certs", "clients"), { recursive: true })
+    await keys.server.save(join(dir, "certs", "server.key"))
+    await keys.client.save(join(dir, "certs", "client.key"))
+    await keys.client.savePublic(join(dir, "certs", "clients", "client.key"))
+    for (const pattern of ["req-rep", "pub-sub", "push-pull"]) {
+      for (const side of ["server", "client"]) {
+        const file = join(dir, `${pattern}-${side}.toml`)
+        copyFileSync(join(REPO_ROOT, "examples", "gateway", `${pattern}-${side}.toml`), file)
+        const r = await run([file, "--check"])
+        assert.equal(r.code, 0, `${file}: ${r.stderr}`)
+        assert.match(r.stdout, new RegExp(`: ${pattern} ${side} side`))
+      }
+    }
+  })
+
   it("a good config: one line per route, OK, exit 0", async () => {
     const file = writeConfig(tmp.dir, "good.toml", reqRepConfig("tcp://127.0.0.1:5999"))
     const r = await run([file, "--check"])
