@@ -3,7 +3,7 @@
 export type Security = "NULL" | "CURVE"
 
 /** One column of the table: the two implementations compared, and the two references. */
-export const COLUMNS = ["ironhouse", "zeromq", "libzmq-c", "node-net"] as const
+export const COLUMNS = ["ironhouse", "zeromq", "libzmq-c", "node-net", "direct"] as const
 export type Column = (typeof COLUMNS)[number]
 
 export const Test = {
@@ -12,6 +12,10 @@ export const Test = {
   LATENCY_P99: "req-rep latency p99",
   HANDSHAKES: "curve handshakes",
   MEMORY: "idle connection memory",
+  // h9-gateway (issue 12): "ironhouse" = through one `ironhouse gateway` process, "direct" = Ironhouse CURVE without it
+  GATEWAY_THROUGHPUT: "gateway push-pull throughput",
+  GATEWAY_LATENCY_MEDIAN: "gateway req-rep latency median",
+  GATEWAY_LATENCY_P99: "gateway req-rep latency p99",
 } as const
 export type TestName = (typeof Test)[keyof typeof Test]
 
@@ -42,7 +46,7 @@ export function higherIsBetter(unit: UnitName): boolean {
 
 /** A target from issue 3: Ironhouse's value against a reference column, as a ratio. */
 export interface Target {
-  readonly against: "zeromq" | "libzmq-c"
+  readonly against: "zeromq" | "libzmq-c" | "direct"
   readonly factor: number
   readonly higherIsBetter: boolean
 }
@@ -72,6 +76,12 @@ export function targetsFor(key: RowKey): Target[] {
       return [{ against: "zeromq", factor: 2, higherIsBetter: true }]
     case Test.MEMORY:
       return [{ against: "zeromq", factor: 1, higherIsBetter: better }]
+    // h9-gateway (issue 12): through a gateway ≥ 0.7× direct CURVE throughput, ≤ 1.5× its latency
+    case Test.GATEWAY_THROUGHPUT:
+      return key.unit === Unit.MSG_PER_SEC ? [{ against: "direct", factor: 0.7, higherIsBetter: true }] : []
+    case Test.GATEWAY_LATENCY_MEDIAN:
+    case Test.GATEWAY_LATENCY_P99:
+      return [{ against: "direct", factor: 1.5, higherIsBetter: false }]
   }
 }
 
@@ -88,6 +98,6 @@ export function checkTarget(target: Target, ironhouse: number | undefined, refer
 }
 
 export function describeTarget(target: Target): string {
-  const against = target.against === "zeromq" ? "zeromq" : "C"
+  const against = target.against === "zeromq" ? "zeromq" : target.against === "direct" ? "direct" : "C"
   return `${target.higherIsBetter ? "≥" : "≤"}${target.factor}× ${against}`
 }
