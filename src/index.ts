@@ -83,3 +83,23 @@ export { Certificate, CertificateError, CertificateStore } from "./cert/index.js
 
 // ---- Proxy (issue 8): forwarding between two sockets, zeromq v6 shape ---------------------------
 export { Proxy, type ProxyOptions, type ProxyStatistics } from "./socket/index.js"
+
+// ---- Secure gateway (issue 12): `ironhouse gateway` as a library -----------------------------
+export {
+  Gateway,
+  type GatewayOptions,
+  loadGatewayConfig,
+  parseConfig as parseGatewayConfig,
+  planGateway,
+  formatProblem as formatGatewayProblem,
+  describePlan as describeGatewayPlan,
+  openAudit as openGatewayAudit,
+  memoryAudit as memoryGatewayAudit,
+  GatewayMetrics,
+  type ConfigProblem as GatewayConfigProblem,
+  type GatewayConfig,
+  type GatewayPlan,
+  type RoutePlan as GatewayRoutePlan,
+  type LoadedGateway,
+  type AuditSink as GatewayAuditSink,
+} from "./gateway/index.js"

@@ -168,10 +168,10 @@ export class RouteRuntime {
   inFlight(): number {
     const s = this.#forwarder?.statistics()
     if (s === undefined) return 0
-    const requesters = this.#forwarder instanceof IdentityForwarder || this.plan.front === "outside" ? s.frontEnd : s.backEnd
-    const repliers = requesters === s.frontEnd ? s.backEnd : s.frontEnd
-    if (this.plan.pattern === "req-rep") return Math.max(0, requesters.received - requesters.sent - s.dropped)
-    return Math.max(0, requesters.received - repliers.sent) + Math.max(0, repliers.received - requesters.sent)
+    // The front end is the requesters' side for req-rep (the ROUTER, outside or inside).
+    const { frontEnd, backEnd } = s
+    if (this.plan.pattern === "req-rep") return Math.max(0, frontEnd.received - frontEnd.sent - s.dropped)
+    return Math.max(0, frontEnd.received - backEnd.sent) + Math.max(0, backEnd.received - frontEnd.sent)
   }
 
   /** SIGHUP: new keys, rules, certificates and passwords for new connections; established ones stay. */

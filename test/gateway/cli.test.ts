@@ -325,7 +325,7 @@ describe("ironhouse gateway (running)", () => {
       assert.equal(drain.inFlight, 1)
       late.connect(outside)
       void late.send("too late").catch(() => undefined)
-      const refused = await gw.next((l) => l.event === "decision" && l.reason === "gateway draining")
+      const refused = await gw.next((l) => l.event === "decision" && l.side === "outside" && l.reason === "gateway draining")
       assert.equal(refused.status, 300)
       await app.send("late answer")
       assert.equal(String((await receive(client))[0]), "late answer")
