@@ -308,6 +308,59 @@ describe("ironhouse gateway (running)", () => {
     }
   })
 
+  it("SIGHUP with a bad file changes nothing (reload-failed, still serving); then a route added and one removed while the unchanged one keeps its session", async () => {
+    const app = new zmq.Reply({ linger: 0 })
+    const appEndpoint = await bindLocal(app)
+    const pull = new zmq.Pull({ linger: 0 })
+    const pullEndpoint = await bindLocal(pull)
+    const pushRoute = (name: string, extra = ""): string =>
+      `\n[[route]]\nname = "${name}"\npattern = "push-pull"\nside = "server"\noutside = "tcp://127.0.0.1:*"\ninside = "${pullEndpoint}"\n${extra}\n[route.curve]\ncertificate = "server.key_secret"\nallowAny = true\n`
+    const file = writeConfig(tmp.dir, "hup2.toml", reqRepConfig(appEndpoint) + pushRoute("old"))
+    const gw = new GatewayProcess([file])
+    const client = new zmq.Request({ ...keys.clientOptions(), linger: 0 })
+    const push = new zmq.Push({ ...keys.clientOptions(), linger: 0 })
+    try {
+      client.connect(await gw.endpoint("rr", "outside"))
+      await client.send("before")
+      assert.equal(String((await receive(app))[0]), "before")
+      await app.send("ok")
+      await receive(client)
+      writeConfig(tmp.dir, "hup2.toml", reqRepConfig(appEndpoint).replace('pattern = "req-rep"', 'pattern = "req-reply"'))
+      gw.child.kill("SIGHUP")
+      const failed = await gw.next((l) => l.event === "reload-failed")
+      assert.match(String(failed.first), /route\[0\]\.pattern: expected one of/)
+      assert.match(gw.stderr, /hup2\.toml:\d+: route\[0\]\.pattern/)
+      await client.send("after a bad reload")
+      assert.equal(String((await receive(app))[0]), "after a bad reload", "the old config still serves")
+      await app.send("ok")
+      await receive(client)
+      // rr kept (same shape), "old" removed (drained), "new" added.
+      writeConfig(tmp.dir, "hup2.toml", reqRepConfig(appEndpoint) + pushRoute("new"))
+      gw.child.kill("SIGHUP")
+      const reload = await gw.next((l) => l.event === "reload")
+      assert.equal(reload.kept, "rr")
+      assert.equal(reload.added, "new")
+      assert.equal(reload.removed, "old")
+      push.connect(await gw.endpoint("new", "outside"))
+      await push.send("via the new route")
+      assert.equal(String((await receive(pull))[0]), "via the new route")
+      await client.send("rr kept its session")
+      assert.equal(String((await receive(app))[0]), "rr kept its session")
+      await app.send("ok")
+      await receive(client)
+      const rrHandshakes = gw.lines.filter((l) => l.event === "handshake" && l.route === "rr" && l.side === "outside" && l.outcome === "ok")
+      assert.equal(rrHandshakes.length, 1, "rr's client never reconnected")
+      gw.child.kill("SIGTERM")
+      assert.equal(await gw.exited, 0)
+    } finally {
+      client.close()
+      push.close()
+      app.close()
+      pull.close()
+      gw.child.kill("SIGKILL")
+    }
+  })
+
   it("SIGTERM drains: new sessions are refused, the reply in flight is delivered, exit 0", async () => {
     const app = new zmq.Reply({ linger: 0 })
     const appEndpoint = await bindLocal(app)
