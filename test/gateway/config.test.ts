@@ -76,10 +76,11 @@ describe("gateway config: parsing and schema", () => {
   })
 
   it("secrets cannot be inline: a secretKey field is unknown", () => {
-    const r = plan(server().replace('allowAny = true', 'allowAny = true\nsecretKey = "JTKVSB%%)wK0E.X)V>+}o?pNmC{O&4W4b!Ni{Lh6"'))
+    const inline = "Q".repeat(40) // stands for a key someone pasted into the file
+    const r = plan(server().replace("allowAny = true", `allowAny = true\nsecretKey = "${inline}"`))
     assert.equal(r.problems?.length, 1)
     assert.match(r.problems?.[0] ?? "", /route\[0\]\.curve\.secretKey: unknown field/)
-    assert.ok(!(r.problems?.[0] ?? "").includes("JTKVSB"), "the value is never echoed")
+    assert.ok(!(r.problems?.[0] ?? "").includes(inline), "the value is never echoed")
   })
 })
 
