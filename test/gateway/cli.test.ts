@@ -122,6 +122,18 @@ describe("ironhouse gateway --check", () => {
     }
   })
 
+  it("usage: --help lists the gateway command; no CONFIG or an unknown option is a usage error (exit 2)", async () => {
+    const help = await run(["--help"])
+    assert.equal(help.code, 0)
+    assert.match(help.stdout, /ironhouse gateway CONFIG \[--check\]/)
+    const none = await run([])
+    assert.equal(none.code, 2)
+    assert.match(none.stderr, /gateway: expected one CONFIG file, got 0/)
+    const unknown = await run(["x.toml", "--chek"])
+    assert.equal(unknown.code, 2)
+    assert.match(unknown.stderr, /--chek/)
+  })
+
   it("a good config: one line per route, OK, exit 0", async () => {
     const file = writeConfig(tmp.dir, "good.toml", reqRepConfig("tcp://127.0.0.1:5999"))
     const r = await run([file, "--check"])

@@ -109,6 +109,36 @@ describe("gateway: req-rep (ROUTER↔DEALER) with libzmq applications", () => {
   })
 })
 
+describe("gateway: ipc inside", () => {
+  it("a pair of gateways whose insides are ipc:// on both ends (the apps bind and connect over ipc, in clear)", async () => {
+    const appPath = `ipc://${tmp.dir}/app-${process.pid}.sock`
+    const localPath = `ipc://${tmp.dir}/local-${process.pid}.sock`
+    const app = new zmq.Reply({ linger: 0 })
+    await app.bind(appPath)
+    const server = await startGateway(configFile(`linger = 0\n${serverRoute("rr", "req-rep", appPath)}`))
+    const clientGw = await startGateway(
+      configFile(`linger = 0\n${clientRoute("rr-out", "req-rep", server.endpoint("rr", "outside")).replace('inside = "tcp://127.0.0.1:*"', `inside = "${localPath}"`)}`),
+    )
+    const client = new zmq.Request({ linger: 0 })
+    try {
+      assert.equal(clientGw.endpoint("rr-out", "inside"), localPath)
+      client.connect(localPath)
+      await client.send("over ipc")
+      assert.equal(String((await receive(app))[0]), "over ipc")
+      await app.send("back over ipc")
+      assert.equal(String((await receive(client))[0]), "back over ipc")
+      const local = await clientGw.audit.next((l) => l.event === "handshake" && l.side === "inside" && l.outcome === "ok")
+      assert.equal(local.mechanism, "NULL")
+      assert.equal(local.address, "", "ipc peers have no IP address")
+    } finally {
+      client.close()
+      app.close()
+      await clientGw.gateway.drain()
+      await server.gateway.drain()
+    }
+  })
+})
+
 describe("gateway: pub-sub (XPUB↔XSUB) with libzmq applications", () => {
   it("through a server-side gateway: subscriptions reach the plain PUB app, messages reach the CURVE SUB", async () => {
     const app = new zmq.Publisher({ linger: 0 })
