@@ -61,6 +61,18 @@ const curveSchema = z.strictObject({
   clients: path.optional(),
   /** Server side: accept any client key (Stonehouse). */
   allowAny: z.boolean().optional(),
+  /**
+   * Server side: a key-check command run per CURVE handshake (argv, no shell). It gets the
+   * client key in IRONHOUSE_CLIENT_KEY (Z85), the peer address in IRONHOUSE_PEER_ADDRESS and
+   * the route in IRONHOUSE_ROUTE; exit 0 allows (the first stdout line, if any, is the
+   * User-Id), anything else refuses; past `timeout` ms (default 2000) it is killed: status 500.
+   */
+  keyCheck: z
+    .strictObject({
+      command: z.array(z.string().min(1).max(4096)).min(1, { error: "expected a command as a non-empty array of strings (argv, no shell)" }).max(64),
+      timeout: z.number().int().min(1).max(60_000).optional(),
+    })
+    .optional(),
   /** Client side: the server's public key, 40 Z85 characters (public, so it may be inline). */
   serverKey: z.string().optional(),
   /** Client side: the server's public certificate file instead of serverKey. */

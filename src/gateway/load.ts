@@ -9,7 +9,7 @@
  * else is refused with the mode found, before the file is read. Their content never appears
  * in a problem, an audit line or `inspect` output (RouteSecrets keeps it in private fields).
  */
-import { promises as fs } from "node:fs"
+import { constants as fsConstants, promises as fs } from "node:fs"
 import { dirname, resolve } from "node:path"
 import { inspect } from "node:util"
 import { parsePasswordFile, PasswordFileError } from "../auth/password-file.js"
@@ -33,8 +33,11 @@ export class RouteSecrets {
   /** Server side: absolute paths. */
   readonly clientsDirectory: string | undefined
   readonly passwordFile: string | undefined
+  /** Server side: the key-check command with its program path resolved. */
+  readonly keyCheck: { command: string[]; timeout: number } | undefined
 
   constructor(init: {
+    keyCheck?: { command: string[]; timeout: number } | undefined
     curveSecretKey?: Uint8Array | undefined
     curvePublicKey?: string | undefined
     curveServerKey?: Uint8Array | undefined
@@ -50,6 +53,7 @@ export class RouteSecrets {
     this.#plainPassword = init.plainPassword
     this.clientsDirectory = init.clientsDirectory
     this.passwordFile = init.passwordFile
+    this.keyCheck = init.keyCheck
   }
 
   get curveSecretKey(): Uint8Array | undefined {
@@ -118,6 +122,7 @@ async function loadRoute(route: RoutePlan, base: string, file: string, locate: L
       const certificate = await loadSecretCertificate(resolve(base, security.certificate), (m) => problem(["curve", "certificate"], m))
       let serverKey: Uint8Array | undefined
       let clientsDirectory: string | undefined
+      let keyCheck: { command: string[]; timeout: number } | undefined
       if (security.kind === "curve-client") {
         if (security.serverKey !== undefined) serverKey = z85Decode(security.serverKey)
         else if (security.serverCertificate !== undefined) {
@@ -127,6 +132,17 @@ async function loadRoute(route: RoutePlan, base: string, file: string, locate: L
             problem(["curve", "serverCertificate"], `expected a readable public certificate: ${error instanceof Error ? error.message : "unreadable"}`)
           }
         }
+      } else if (security.keyCheck !== undefined) {
+        const [program] = security.keyCheck.command
+        if (program !== undefined && program.includes("/")) {
+          const path = resolve(base, program)
+          try {
+            await fs.access(path, fsConstants.X_OK)
+            keyCheck = { command: [path, ...security.keyCheck.command.slice(1)], timeout: security.keyCheck.timeout }
+          } catch (error) {
+            problem(["curve", "keyCheck", "command", 0], `${path}: ${describeFileError(error, "an executable program")}`)
+          }
+        } else keyCheck = security.keyCheck // looked up on PATH when run
       } else if (security.clients !== undefined) {
         clientsDirectory = resolve(base, security.clients)
         try {
@@ -142,6 +158,7 @@ async function loadRoute(route: RoutePlan, base: string, file: string, locate: L
         curvePublicKey: certificate.publicKey,
         curveServerKey: serverKey,
         clientsDirectory,
+        keyCheck,
       })
     }
     case "plain-server": {

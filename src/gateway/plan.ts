@@ -40,6 +40,7 @@ import {
 export const DEFAULT_LINGER = 5000
 export const DEFAULT_RESCAN_INTERVAL = 1000
 export const DEFAULT_HIGH_WATER_MARK = 1000
+export const DEFAULT_KEY_CHECK_TIMEOUT = 2000
 
 export type Action = "bind" | "connect"
 
@@ -51,7 +52,14 @@ export interface EndpointPlan {
 
 /** Security of the outside socket. Paths are as written in the file (load.ts resolves them). */
 export type OutsideSecurity =
-  | { kind: "curve-server"; certificate: string; clients: string | undefined; allowAny: boolean }
+  | {
+      kind: "curve-server"
+      certificate: string
+      clients: string | undefined
+      allowAny: boolean
+      /** A key-check command (argv) and its timeout in ms. */
+      keyCheck: { command: string[]; timeout: number } | undefined
+    }
   | { kind: "plain-server"; passwordFile: string }
   | { kind: "curve-client"; certificate: string; serverKey: string | undefined; serverCertificate: string | undefined }
   | { kind: "plain-client"; credentials: string }
@@ -207,15 +215,18 @@ function planSecurity(route: RouteConfig, at: (...rest: PropertyKey[]) => Proper
     problem(at(), curve === undefined ? "expected a [route.curve] or a [route.plain] table (the outside is always secured), got neither" : "expected one of [route.curve] or [route.plain], got both")
     return undefined
   }
-  const serverOnly = ["clients", "allowAny"] as const
+  const serverOnly = ["clients", "allowAny", "keyCheck"] as const
   const clientOnly = ["serverKey", "serverCertificate"] as const
   if (curve !== undefined) {
     if (route.side === "server") {
       for (const key of clientOnly) if (curve[key] !== undefined) problem(at("curve", key), "expected this field only on a client side (a server side holds the server's own key)")
-      const sources = (curve.clients !== undefined ? 1 : 0) + (curve.allowAny === true ? 1 : 0)
+      const sources = (curve.clients !== undefined ? 1 : 0) + (curve.allowAny === true ? 1 : 0) + (curve.keyCheck !== undefined ? 1 : 0)
       if (curve.allowAny === false) problem(at("curve", "allowAny"), "expected allowAny = true or no allowAny (use clients = DIR to allow known keys only)")
-      else if (sources !== 1) problem(at("curve"), sources === 0 ? "expected clients = DIR (known client certificates) or allowAny = true, got neither" : "expected one of clients or allowAny, got both")
-      return { kind: "curve-server", certificate: curve.certificate, clients: curve.clients, allowAny: curve.allowAny === true }
+      else if (sources !== 1) {
+        problem(at("curve"), sources === 0 ? "expected clients = DIR (known client certificates), keyCheck or allowAny = true, got none" : `expected one of clients, keyCheck or allowAny, got ${sources}`)
+      }
+      const keyCheck = curve.keyCheck === undefined ? undefined : { command: curve.keyCheck.command, timeout: curve.keyCheck.timeout ?? DEFAULT_KEY_CHECK_TIMEOUT }
+      return { kind: "curve-server", certificate: curve.certificate, clients: curve.clients, allowAny: curve.allowAny === true, keyCheck }
     }
     for (const key of serverOnly) if (curve[key] !== undefined) problem(at("curve", key), "expected this field only on a server side")
     if ((curve.serverKey === undefined) === (curve.serverCertificate === undefined)) {

@@ -40,7 +40,7 @@ describe("gateway config: parsing and schema", () => {
     assert.deepEqual(route?.outside, { socketType: "ROUTER", action: "bind", address: "tcp://0.0.0.0:5555" })
     assert.deepEqual(route?.inside, { socketType: "DEALER", action: "connect", address: "ipc:///tmp/app.sock" })
     assert.equal(route?.identity, "off")
-    assert.deepEqual(route?.security, { kind: "curve-server", certificate: "server.key_secret", clients: undefined, allowAny: true })
+    assert.deepEqual(route?.security, { kind: "curve-server", certificate: "server.key_secret", clients: undefined, allowAny: true, keyCheck: undefined })
   })
 
   it("JSON works the same way", () => {
@@ -89,7 +89,7 @@ describe("gateway config: cross-field rules (plan)", () => {
     const r = plan(server().replace("allowAny = true", `allowAny = true\nserverKey = "${KEY}"`))
     assert.deepEqual(r.problems, ["g.toml:12: route[0].curve.serverKey: expected this field only on a client side (a server side holds the server's own key)"])
     const both = plan(server().replace("allowAny = true", 'allowAny = true\nclients = "c"'))
-    assert.deepEqual(both.problems, ["g.toml:9: route[0].curve: expected one of clients or allowAny, got both"])
+    assert.deepEqual(both.problems, ["g.toml:9: route[0].curve: expected one of clients, keyCheck or allowAny, got 2"])
     const none = plan(server().replace(/\[route\.curve\][^]*$/, ""))
     assert.deepEqual(none.problems, ["g.toml:2: route[0]: expected a [route.curve] or a [route.plain] table (the outside is always secured), got neither"])
   })

@@ -6,6 +6,8 @@
  */
 import { after, before, describe, it } from "node:test"
 import assert from "node:assert/strict"
+import { chmodSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
 import * as zmq from "zeromq"
 import type { PeerInfo } from "../../src/engine/peer-info.js"
 import { identityFrame, stamp } from "../../src/gateway/identity.js"
@@ -135,6 +137,78 @@ passwordFile = "passwords"
     } finally {
       intruder.close()
       alice.close()
+      app.close()
+      await gw.gateway.drain()
+    }
+  })
+
+  it("keyCheck command: exit 0 allows with its stdout as the User-Id; any other exit refuses (refused by key check)", async () => {
+    const script = join(tmp.dir, "check-key.sh")
+    writeFileSync(script, `#!/bin/sh\n[ "$IRONHOUSE_CLIENT_KEY" = '${keys.client.publicKey}' ] && [ "$IRONHOUSE_ROUTE" = "rr" ] && { echo "customer-42"; exit 0; }\nexit 1\n`)
+    chmodSync(script, 0o755)
+    const app = new zmq.Reply({ linger: 0 })
+    const ep = await bindLocal(app)
+    const file = writeConfig(
+      tmp.dir,
+      "keycheck.toml",
+      `linger = 0
+[[route]]
+name = "rr"
+pattern = "req-rep"
+side = "server"
+outside = "tcp://127.0.0.1:*"
+inside = "${ep}"
+identity = "user-id"
+[route.curve]
+certificate = "server.key_secret"
+keyCheck = { command = ["./check-key.sh"], timeout = 10000 }
+`,
+    )
+    const gw = await startGateway(file)
+    const stranger = new zmq.Request({ ...keys.clientOptions(keys.stranger), linger: 0 })
+    const client = new zmq.Request({ ...keys.clientOptions(), linger: 0 })
+    try {
+      stranger.connect(gw.endpoint("rr", "outside"))
+      void stranger.send("let me in").catch(() => undefined)
+      const refused = await gw.audit.next((l) => l.event === "decision" && l.allowed === false)
+      assert.equal(refused.reason, "refused by key check")
+      assert.equal(refused.publicKey, keys.stranger.publicKey)
+      client.connect(gw.endpoint("rr", "outside"))
+      await client.send("hello")
+      assert.deepEqual((await receive(app)).map(String), ["customer-42", "hello"])
+      await app.send("hi")
+      assert.deepEqual((await receive(client)).map(String), ["hi"])
+    } finally {
+      stranger.close()
+      client.close()
+      app.close()
+      await gw.gateway.drain()
+    }
+  })
+
+  it("a keyCheck command that does not answer in time is killed and the client refused with 500 (fails closed)", async () => {
+    const script = join(tmp.dir, "slow-check.sh")
+    writeFileSync(script, "#!/bin/sh\nexec sleep 30\n")
+    chmodSync(script, 0o755)
+    const app = new zmq.Pull({ linger: 0 })
+    const ep = await bindLocal(app)
+    const file = writeConfig(
+      tmp.dir,
+      "slowcheck.toml",
+      `linger = 0\n[[route]]\nname = "pp"\npattern = "push-pull"\nside = "server"\noutside = "tcp://127.0.0.1:*"\ninside = "${ep}"\n[route.curve]\ncertificate = "server.key_secret"\nkeyCheck = { command = ["${script}"], timeout = 100 }\n`,
+    )
+    const gw = await startGateway(file)
+    const push = new zmq.Push({ ...keys.clientOptions(), linger: 0 })
+    try {
+      push.connect(gw.endpoint("pp", "outside"))
+      void push.send("x").catch(() => undefined)
+      const refused = await gw.audit.next((l) => l.event === "decision")
+      assert.equal(refused.allowed, false)
+      assert.equal(refused.status, 500)
+      assert.equal(refused.reason, "key check callback failed")
+      assert.equal(gw.gateway.routes.get("pp")?.traffic().in.messages, 0)
+    } finally {
+      push.close()
       app.close()
       await gw.gateway.drain()
     }
