@@ -213,4 +213,40 @@ keyCheck = { command = ["./check-key.sh"], timeout = 10000 }
       await gw.gateway.drain()
     }
   })
+
+  it("PLAIN on both gateways (client side from a JSON config with a 0600 credentials file); identity = user-id gives the user name", async () => {
+    writeSecret(tmp.dir, "passwords-pair", "bob=builder\n")
+    writeSecret(tmp.dir, "bob.credentials", "bob=builder\n")
+    const app = new zmq.Reply({ linger: 0 })
+    const ep = await bindLocal(app)
+    const server = await startGateway(
+      writeConfig(
+        tmp.dir,
+        "plain-server.toml",
+        `linger = 0\n[[route]]\nname = "rr"\npattern = "req-rep"\nside = "server"\noutside = "tcp://127.0.0.1:*"\ninside = "${ep}"\nidentity = "user-id"\n[route.plain]\npasswordFile = "passwords-pair"\n`,
+      ),
+    )
+    const clientConfig = {
+      linger: 0,
+      route: [{ name: "rr-out", pattern: "req-rep", side: "client", outside: server.endpoint("rr", "outside"), inside: { bind: "tcp://127.0.0.1:*" }, plain: { credentials: "bob.credentials" } }],
+    }
+    const clientGw = await startGateway(writeConfig(tmp.dir, "plain-client.json", JSON.stringify(clientConfig, null, 2)))
+    const req = new zmq.Request({ linger: 0 })
+    try {
+      req.connect(clientGw.endpoint("rr-out", "inside"))
+      await req.send("who am i")
+      assert.deepEqual((await receive(app)).map(String), ["bob", "who am i"])
+      await app.send("you are bob")
+      assert.deepEqual((await receive(req)).map(String), ["you are bob"])
+      const decision = await server.audit.next((l) => l.event === "decision" && l.allowed === true)
+      assert.equal(decision.mechanism, "PLAIN")
+      assert.equal(decision.userId, "bob")
+      assert.ok(!JSON.stringify([...server.audit.lines, ...clientGw.audit.lines]).includes("builder"), "no password in either audit log")
+    } finally {
+      req.close()
+      app.close()
+      await clientGw.gateway.drain()
+      await server.gateway.drain()
+    }
+  })
 })
