@@ -109,7 +109,7 @@ export class RouteRuntime {
       if (plan.heartbeat > 0) setOption(socket, "heartbeatInterval", plan.heartbeat)
       this.#watch(socket, where)
     }
-    // A ROUTER forwarding replies: a reply for a client that left is dropped (not queued).
+    // Replies for a client that has left are dropped by the ROUTER (ZMQ_ROUTER_MANDATORY off), not queued.
     this.#applySecurity()
     setOption(this.inside, "zapDomain", INSIDE_ZAP_DOMAIN)
     setOption(this.inside, "authenticate", (request: AuthRequest) => this.#insideHook(request))
