@@ -101,6 +101,8 @@ const routeSchema = z.strictObject({
   identity: z.enum(IDENTITY_MODES).optional(),
   highWaterMark: z.number().int().min(0).max(10_000_000).optional(),
   heartbeat: milliseconds.optional(),
+  /** Largest message accepted on either socket, octets (default the sockets' 64 MiB). */
+  maxMessageSize: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
   curve: curveSchema.optional(),
   plain: plainSchema.optional(),
   addresses: addressesSchema.optional(),

@@ -81,6 +81,8 @@ export interface RoutePlan {
   addresses: { allow: string[]; deny: string[] }
   highWaterMark: number
   heartbeat: number
+  /** undefined: the sockets' default (64 MiB). */
+  maxMessageSize: number | undefined
 }
 
 export interface GatewayPlan {
@@ -194,6 +196,7 @@ export function planGateway(config: GatewayConfig, file: string, locate: Locator
       addresses,
       highWaterMark: route.highWaterMark ?? DEFAULT_HIGH_WATER_MARK,
       heartbeat: route.heartbeat ?? 0,
+      maxMessageSize: route.maxMessageSize,
     })
   })
   if (problems.length > 0) return { ok: false, problems }
@@ -285,7 +288,8 @@ export function sameShape(a: RoutePlan, b: RoutePlan): boolean {
     a.inside.address === b.inside.address &&
     a.security.kind === b.security.kind &&
     a.highWaterMark === b.highWaterMark &&
-    a.heartbeat === b.heartbeat
+    a.heartbeat === b.heartbeat &&
+    a.maxMessageSize === b.maxMessageSize
   )
 }
 

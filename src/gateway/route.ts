@@ -107,6 +107,7 @@ export class RouteRuntime {
       setOption(socket, "sendHighWaterMark", plan.highWaterMark)
       setOption(socket, "receiveHighWaterMark", plan.highWaterMark)
       if (plan.heartbeat > 0) setOption(socket, "heartbeatInterval", plan.heartbeat)
+      if (plan.maxMessageSize !== undefined) setOption(socket, "maxMessageSize", plan.maxMessageSize)
       this.#watch(socket, where)
     }
     // Replies for a client that has left are dropped by the ROUTER (ZMQ_ROUTER_MANDATORY off), not queued.

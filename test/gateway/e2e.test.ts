@@ -327,4 +327,26 @@ describe("gateway: refusals are audited with the reason and nothing reaches the 
       await gw.gateway.drain()
     }
   })
+
+  it("a message over the route's maxMessageSize ends that client's connection; it never reaches the app, others are unaffected", async () => {
+    const app = new zmq.Pull({ linger: 0 })
+    const appEndpoint = await bindLocal(app)
+    const gw = await startGateway(configFile(`linger = 0\n${serverRoute("pp", "push-pull", appEndpoint, "maxMessageSize = 100")}`))
+    const big = new zmq.Push({ ...keys.clientOptions(), linger: 0 })
+    const small = new zmq.Push({ ...keys.clientOptions(), linger: 0 })
+    try {
+      big.connect(gw.endpoint("pp", "outside"))
+      await big.send(Buffer.alloc(1000, 0x61))
+      await gw.audit.next((l) => l.event === "connection" && l.side === "outside" && l.action === "disconnect")
+      small.connect(gw.endpoint("pp", "outside"))
+      await small.send("small enough")
+      assert.deepEqual((await receive(app)).map(String), ["small enough"])
+      assert.equal(gw.gateway.routes.get("pp")?.traffic().in.messages, 1)
+    } finally {
+      big.close()
+      small.close()
+      app.close()
+      await gw.gateway.drain()
+    }
+  })
 })
