@@ -5,7 +5,8 @@
  *
  * Signals while running: SIGHUP reloads CONFIG (a bad file changes nothing: the problems go
  * to stderr and the audit log); SIGTERM and SIGINT drain (stop taking sessions, let in-flight
- * requests finish within `linger`) and exit 0.
+ * requests finish within `linger`) and exit 0; their handlers are removed then, so a second
+ * SIGTERM during the drain ends the process at once (Node's default action).
  */
 import { parseArgs } from "node:util"
 import { formatProblem } from "../gateway/config.js"

@@ -9,6 +9,9 @@
 import { after, before, describe, it } from "node:test"
 import assert from "node:assert/strict"
 import * as zmq from "zeromq"
+import { join } from "node:path"
+import { Certificate } from "../../src/cert/certificate.js"
+import { loadGatewayConfig } from "../../src/gateway/load.js"
 import { tempDir } from "../cert/helpers.js"
 import { bindLocal, type Keys, makeKeys, publishUntil, receive, startGateway, writeConfig } from "./helpers.js"
 
@@ -350,3 +353,50 @@ describe("gateway: refusals are audited with the reason and nothing reaches the 
     }
   })
 })
+
+describe("gateway: reload", () => {
+  it("a new server certificate applies to new sessions; an established session keeps working; clients holding the old key fail", async () => {
+    const rotated = Certificate.generate({ name: "server-2" })
+    await rotated.save(join(tmp.dir, "server2.key"))
+    const app = new zmq.Reply({ linger: 0 })
+    const appEndpoint = await bindLocal(app)
+    const text = (cert: string): string => `linger = 0\n${serverRoute("rr", "req-rep", appEndpoint).replace("server.key_secret", cert)}`
+    const file = configFile(text("server.key_secret"))
+    const gw = await startGateway(file)
+    const outside = gw.endpoint("rr", "outside") // an unchanged "tcp://127.0.0.1:*" keeps its port
+    const early = new zmq.Request({ ...keys.clientOptions(), linger: 0 })
+    const oldKey = new zmq.Request({ ...keys.clientOptions(), linger: 0 })
+    const newKey = new zmq.Request({ ...keys.clientOptions(keys.client, rotated.publicKey), linger: 0 })
+    const roundTrip = async (client: zmq.Request, text: string): Promise<void> => {
+      await client.send(text)
+      assert.equal(String((await receive(app))[0]), text)
+      await app.send(`re:${text}`)
+      assert.equal(String((await receive(client))[0]), `re:${text}`)
+    }
+    try {
+      early.connect(outside)
+      await roundTrip(early, "before")
+      const { writeFileSync } = await import("node:fs")
+      writeFileSync(file, text("server2.key_secret"))
+      const loaded = await loadGatewayConfig(file)
+      assert.ok(loaded.ok)
+      await gw.gateway.reload(loaded.gateway)
+      const reload = await gw.audit.next((l) => l.event === "reload")
+      assert.equal(reload.kept, "rr")
+      newKey.connect(outside)
+      await roundTrip(newKey, "with the new key")
+      oldKey.connect(outside)
+      void oldKey.send("with the old key").catch(() => undefined)
+      const failed = await gw.audit.next((l) => l.event === "handshake" && l.outcome === "failed")
+      assert.match(failed.code as string, /^ERR_ZMTP_/)
+      await roundTrip(early, "established session")
+    } finally {
+      early.close()
+      oldKey.close()
+      newKey.close()
+      app.close()
+      await gw.gateway.drain()
+    }
+  })
+})
+
