@@ -398,5 +398,42 @@ describe("gateway: reload", () => {
       await gw.gateway.drain()
     }
   })
-})
 
+  it("a route whose inside endpoint changed is rebuilt: it forwards to the new app and its metrics keep counting", async () => {
+    const first = new zmq.Pull({ linger: 0 })
+    const second = new zmq.Pull({ linger: 0 })
+    const firstEndpoint = await bindLocal(first)
+    const secondEndpoint = await bindLocal(second)
+    const file = configFile(`linger = 0\n${serverRoute("pp", "push-pull", firstEndpoint)}`)
+    const gw = await startGateway(file)
+    const push = new zmq.Push({ ...keys.clientOptions(), linger: 0 })
+    try {
+      push.connect(gw.endpoint("pp", "outside"))
+      await push.send("to the first app")
+      assert.equal(String((await receive(first))[0]), "to the first app")
+      const { writeFileSync } = await import("node:fs")
+      writeFileSync(file, `linger = 0\n${serverRoute("pp", "push-pull", secondEndpoint)}`)
+      const loaded = await loadGatewayConfig(file)
+      assert.ok(loaded.ok)
+      await gw.gateway.reload(loaded.gateway)
+      const reload = await gw.audit.next((l) => l.event === "reload")
+      assert.equal(reload.rebuilt, "pp")
+      const rebound = gw.audit.lines.filter((l) => l.event === "bind" && l.route === "pp" && l.side === "outside")
+      assert.equal(rebound.length, 2)
+      const push2 = new zmq.Push({ ...keys.clientOptions(), linger: 0 })
+      try {
+        push2.connect(rebound[1]?.address as string)
+        await push2.send("to the second app")
+        assert.equal(String((await receive(second))[0]), "to the second app")
+      } finally {
+        push2.close()
+      }
+      assert.equal(gw.gateway.routes.get("pp")?.traffic().in.messages, 2, "counted across the rebuild")
+    } finally {
+      push.close()
+      first.close()
+      second.close()
+      await gw.gateway.drain()
+    }
+  })
+})
