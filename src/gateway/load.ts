@@ -95,14 +95,15 @@ export async function loadGatewayConfig(file: string): Promise<LoadResult> {
   const parsed = parseConfig(text, file, formatOf(file))
   if (!parsed.ok) return parsed
   const planned = planGateway(parsed.config, file, parsed.locate)
-  if (!planned.ok) return planned
   const base = dirname(resolve(file))
-  const problems: ConfigProblem[] = []
+  // The files of every route that planned cleanly are checked too, so one run lists it all.
+  const problems: ConfigProblem[] = planned.ok ? [] : [...planned.problems]
   const secrets = new Map<string, RouteSecrets>()
-  for (const route of planned.plan.routes) {
+  for (const route of planned.ok ? planned.plan.routes : planned.routes) {
     const loaded = await loadRoute(route, base, file, parsed.locate, problems)
     if (loaded) secrets.set(route.name, loaded)
   }
+  if (!planned.ok) return { ok: false, problems: problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0)) }
   const plan = planned.plan
   if (plan.audit !== "stdout" && plan.audit !== "stderr") plan.audit = resolve(base, plan.audit)
   if (problems.length > 0) return { ok: false, problems }

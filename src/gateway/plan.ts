@@ -93,7 +93,8 @@ export interface GatewayPlan {
   routes: RoutePlan[]
 }
 
-export type PlanResult = { ok: true; plan: GatewayPlan } | { ok: false; problems: ConfigProblem[] }
+/** On failure, `routes` holds the routes that planned without a problem (so their files can still be checked). */
+export type PlanResult = { ok: true; plan: GatewayPlan } | { ok: false; problems: ConfigProblem[]; routes: RoutePlan[] }
 
 interface Shape {
   outside: SocketTypeName
@@ -199,7 +200,7 @@ export function planGateway(config: GatewayConfig, file: string, locate: Locator
       maxMessageSize: route.maxMessageSize,
     })
   })
-  if (problems.length > 0) return { ok: false, problems }
+  if (problems.length > 0) return { ok: false, problems, routes }
   return {
     ok: true,
     plan: {
