@@ -12,13 +12,7 @@ import { parseArgs } from "node:util"
 import { formatProblem } from "../gateway/config.js"
 import { describePlan, Gateway } from "../gateway/gateway.js"
 import { loadGatewayConfig } from "../gateway/load.js"
-
-export const GATEWAY_USAGE = `  ironhouse gateway CONFIG [--check]
-      Run the secure gateway: CURVE (or PLAIN) outside, clear ZMTP inside, for
-      unmodified ZeroMQ applications. CONFIG is TOML (or JSON if it ends in .json).
-      --check validates CONFIG (and the files it names) and exits. While running,
-      SIGHUP reloads CONFIG and SIGTERM drains and exits 0.
-`
+import { GatewayUsageError } from "./gateway-usage.js"
 
 interface Output {
   stdout: { write(text: string): unknown }
@@ -31,7 +25,6 @@ export interface SignalSource {
   off(signal: "SIGHUP" | "SIGTERM" | "SIGINT", listener: () => void): unknown
 }
 
-export class GatewayUsageError extends Error {}
 
 export async function gatewayCommand(args: readonly string[], io: Output, signals: SignalSource = process): Promise<number> {
   const { values, positionals } = parseArgs({ args: [...args], options: { check: { type: "boolean" } }, allowPositionals: true, strict: true })

@@ -12,7 +12,7 @@ import { Certificate } from "../cert/certificate.js"
 import { SECRET_FILE_SUFFIX } from "../cert/certificate-format.js"
 import { isZplName } from "../cert/zpl.js"
 import { z85Decode, z85Encode } from "../wire/z85.js"
-import { GATEWAY_USAGE, gatewayCommand, GatewayUsageError } from "./gateway-command.js" // h9-gateway
+import { GATEWAY_USAGE, GatewayUsageError } from "./gateway-usage.js" // h9-gateway
 
 export const EXIT_OK = 0
 export const EXIT_FAILURE = 1
@@ -71,8 +71,8 @@ export async function run(args: readonly string[], io: CliIO): Promise<number> {
         return await cert(rest, io)
       case "z85":
         return await z85(rest, io)
-      case "gateway": // h9-gateway
-        return await gatewayCommand(rest, io)
+      case "gateway": // h9-gateway: loaded on use
+        return await (await import("./gateway-command.js")).gatewayCommand(rest, io)
       default:
         throw new UsageError(`unknown command ${JSON.stringify(command)}`)
     }
