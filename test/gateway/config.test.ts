@@ -5,6 +5,9 @@
  */
 import { describe, it } from "node:test"
 import assert from "node:assert/strict"
+import { readFileSync } from "node:fs"
+import { join } from "node:path"
+import { REPO_ROOT } from "../cert/helpers.js"
 import { formatProblem, parseConfig, tomlLocator } from "../../src/gateway/config.js"
 import { parseListen, planGateway, sameShape } from "../../src/gateway/plan.js"
 
@@ -162,5 +165,19 @@ describe("gateway config: cross-field rules (plan)", () => {
     assert.equal(locate(["route", 1, "b", "c"]), 8)
     assert.equal(locate(["route", 1, "pattern"]), 6)
     assert.equal(locate(["nothing"]), undefined)
+  })
+})
+
+describe("gateway config: the README's examples", () => {
+  it("every TOML block of the README's gateway section parses and plans", () => {
+    const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8")
+    const start = readme.indexOf("## Secure gateway")
+    const section = readme.slice(start, readme.indexOf("\n## ", start + 1))
+    const blocks = [...section.matchAll(/```toml\n([^]*?)```/g)].map((m) => m[1] as string)
+    assert.ok(blocks.length >= 4, `found ${blocks.length} TOML blocks`)
+    for (const block of blocks) {
+      const r = plan(block, "README.md")
+      assert.ok(r.plan, `${block}\n${JSON.stringify(r.problems)}`)
+    }
   })
 })
