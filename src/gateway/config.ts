@@ -69,7 +69,9 @@ const curveSchema = z.strictObject({
    */
   keyCheck: z
     .strictObject({
-      command: z.array(z.string().min(1).max(4096)).min(1, { error: "expected a command as a non-empty array of strings (argv, no shell)" }).max(64),
+      command: z.array(z.string().min(1).max(4096)).min(1, { error: "expected a command as a non-empty array of strings (argv, no shell)" }).max(64).optional(),
+      /** Or an HTTP(S) endpoint: POST {"publicKey","address","route"}; 200 allows (optional {"userId"}). */
+      url: z.string().max(2048).optional(),
       timeout: z.number().int().min(1).max(60_000).optional(),
     })
     .optional(),

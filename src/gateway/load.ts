@@ -18,7 +18,7 @@ import { SECRET_FILE_SUFFIX } from "../cert/certificate-format.js"
 import { isErrnoException, readBoundedFile } from "../cert/file-io.js"
 import { z85Decode } from "../wire/z85.js"
 import { type ConfigProblem, fieldName, formatOf, type Locator, MAX_CONFIG_FILE_SIZE, parseConfig } from "./config.js"
-import { type GatewayPlan, planGateway, type RoutePlan } from "./plan.js"
+import { type GatewayPlan, type KeyCheckPlan, planGateway, type RoutePlan } from "./plan.js"
 
 /** The secret material of one route, in private fields (never shown by inspect or JSON). */
 export class RouteSecrets {
@@ -34,10 +34,10 @@ export class RouteSecrets {
   readonly clientsDirectory: string | undefined
   readonly passwordFile: string | undefined
   /** Server side: the key-check command with its program path resolved. */
-  readonly keyCheck: { command: string[]; timeout: number } | undefined
+  readonly keyCheck: KeyCheckPlan | undefined
 
   constructor(init: {
-    keyCheck?: { command: string[]; timeout: number } | undefined
+    keyCheck?: KeyCheckPlan | undefined
     curveSecretKey?: Uint8Array | undefined
     curvePublicKey?: string | undefined
     curveServerKey?: Uint8Array | undefined
@@ -123,7 +123,7 @@ async function loadRoute(route: RoutePlan, base: string, file: string, locate: L
       const certificate = await loadSecretCertificate(resolve(base, security.certificate), (m) => problem(["curve", "certificate"], m))
       let serverKey: Uint8Array | undefined
       let clientsDirectory: string | undefined
-      let keyCheck: { command: string[]; timeout: number } | undefined
+      let keyCheck: KeyCheckPlan | undefined
       if (security.kind === "curve-client") {
         if (security.serverKey !== undefined) serverKey = z85Decode(security.serverKey)
         else if (security.serverCertificate !== undefined) {
@@ -133,7 +133,7 @@ async function loadRoute(route: RoutePlan, base: string, file: string, locate: L
             problem(["curve", "serverCertificate"], `expected a readable public certificate: ${error instanceof Error ? error.message : "unreadable"}`)
           }
         }
-      } else if (security.keyCheck !== undefined) {
+      } else if (security.keyCheck !== undefined && "command" in security.keyCheck) {
         const [program] = security.keyCheck.command
         if (program !== undefined && program.includes("/")) {
           const path = resolve(base, program)
@@ -144,6 +144,8 @@ async function loadRoute(route: RoutePlan, base: string, file: string, locate: L
             problem(["curve", "keyCheck", "command", 0], `${path}: ${describeFileError(error, "an executable program")}`)
           }
         } else keyCheck = security.keyCheck // looked up on PATH when run
+      } else if (security.keyCheck !== undefined) {
+        keyCheck = security.keyCheck // a URL: asked per handshake
       } else if (security.clients !== undefined) {
         clientsDirectory = resolve(base, security.clients)
         try {

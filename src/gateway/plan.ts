@@ -57,12 +57,14 @@ export type OutsideSecurity =
       certificate: string
       clients: string | undefined
       allowAny: boolean
-      /** A key-check command (argv) and its timeout in ms. */
-      keyCheck: { command: string[]; timeout: number } | undefined
+      /** A key-check command (argv) or URL, and its timeout in ms. */
+      keyCheck: KeyCheckPlan | undefined
     }
   | { kind: "plain-server"; passwordFile: string }
   | { kind: "curve-client"; certificate: string; serverKey: string | undefined; serverCertificate: string | undefined }
   | { kind: "plain-client"; credentials: string }
+
+export type KeyCheckPlan = { command: string[]; timeout: number } | { url: string; timeout: number }
 
 export interface RoutePlan {
   /** Position in the file's [[route]] list (for problems found later, e.g. by load.ts). */
@@ -229,7 +231,17 @@ function planSecurity(route: RouteConfig, at: (...rest: PropertyKey[]) => Proper
       else if (sources !== 1) {
         problem(at("curve"), sources === 0 ? "expected clients = DIR (known client certificates), keyCheck or allowAny = true, got none" : `expected one of clients, keyCheck or allowAny, got ${sources}`)
       }
-      const keyCheck = curve.keyCheck === undefined ? undefined : { command: curve.keyCheck.command, timeout: curve.keyCheck.timeout ?? DEFAULT_KEY_CHECK_TIMEOUT }
+      let keyCheck: KeyCheckPlan | undefined
+      if (curve.keyCheck !== undefined) {
+        const { command, url } = curve.keyCheck
+        const timeout = curve.keyCheck.timeout ?? DEFAULT_KEY_CHECK_TIMEOUT
+        if ((command === undefined) === (url === undefined)) {
+          problem(at("curve", "keyCheck"), command === undefined ? "expected command = [ARGV...] or url = \"http(s)://...\", got neither" : "expected one of command or url, got both")
+        } else if (url !== undefined) {
+          if (!/^https?:\/\/[^\s/]+/.test(url)) problem(at("curve", "keyCheck", "url"), "expected an http:// or https:// URL")
+          else keyCheck = { url, timeout }
+        } else if (command !== undefined) keyCheck = { command, timeout }
+      }
       return { kind: "curve-server", certificate: curve.certificate, clients: curve.clients, allowAny: curve.allowAny === true, keyCheck }
     }
     for (const key of serverOnly) if (curve[key] !== undefined) problem(at("curve", key), "expected this field only on a server side")

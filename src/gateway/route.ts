@@ -29,7 +29,7 @@ import { XSubscriber } from "../socket/xsubscriber.js"
 import type { SocketTypeName } from "../wire/constants.js"
 import type { AuditSink } from "./audit.js"
 import { IdentityForwarder } from "./identity.js"
-import { keyCheckCommand } from "./key-check.js"
+import { keyCheckCommand, keyCheckUrl } from "./key-check.js"
 import type { RouteSecrets } from "./load.js"
 import type { GatewayMetrics, TrafficTotals } from "./metrics.js"
 import type { EndpointPlan, RoutePlan } from "./plan.js"
@@ -280,7 +280,10 @@ export class RouteRuntime {
       if (plan.security.kind === "curve-server") {
         if (plan.security.allowAny) await outsideAuth.configureCurve({ allowAny: true })
         else if (secrets.keyCheck !== undefined) {
-          await outsideAuth.configureCurve({ check: keyCheckCommand(secrets.keyCheck.command, secrets.keyCheck.timeout, plan.name) })
+          const check = secrets.keyCheck
+          await outsideAuth.configureCurve({
+            check: "command" in check ? keyCheckCommand(check.command, check.timeout, plan.name) : keyCheckUrl(check.url, check.timeout, plan.name),
+          })
         }
         else if (secrets.clientsDirectory !== undefined) {
           store = new CertificateStore(secrets.clientsDirectory, { watch: true, interval: this.#context.rescanInterval })

@@ -102,6 +102,20 @@ describe("gateway config: cross-field rules (plan)", () => {
     assert.deepEqual(plan(text).problems, ["g.toml:9: route[0].curve.serverKey: expected a public key of 40 Z85 characters, got 5 characters"])
   })
 
+  it("keyCheck wants exactly one of command or url, and an http(s) URL", () => {
+    const keyCheck = (table: string) => plan(server().replace("allowAny = true", `keyCheck = ${table}`))
+    assert.match(keyCheck("{ timeout = 5 }").problems?.[0] ?? "", /route\[0\]\.curve\.keyCheck: expected command = \[ARGV\.\.\.\] or url/)
+    assert.match(keyCheck('{ command = ["x"], url = "http://h/" }').problems?.[0] ?? "", /expected one of command or url, got both/)
+    assert.match(keyCheck('{ url = "ftp://h/" }').problems?.[0] ?? "", /keyCheck\.url: expected an http:\/\/ or https:\/\/ URL/)
+    assert.deepEqual(keyCheck('{ url = "https://auth.example/check" }').plan?.routes[0]?.security, {
+      kind: "curve-server",
+      certificate: "server.key_secret",
+      clients: undefined,
+      allowAny: false,
+      keyCheck: { url: "https://auth.example/check", timeout: 2000 },
+    })
+  })
+
   it("identity only where it means something; flow not for req-rep", () => {
     assert.match(plan(server('identity = "user-id"', "pub-sub")).problems?.[0] ?? "", /identity: expected identity only for req-rep and push-pull/)
     assert.match(plan(server('identity = "user-id"\nflow = "out"', "push-pull")).problems?.[0] ?? "", /identity on push-pull only with flow = "in"/)

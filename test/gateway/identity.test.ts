@@ -249,4 +249,49 @@ keyCheck = { command = ["./check-key.sh"], timeout = 10000 }
       await server.gateway.drain()
     }
   })
+
+  it("keyCheck url: 200 with {userId} allows (the app sees that User-Id), 403 refuses; the request carries key, address and route", async () => {
+    const { createServer } = await import("node:http")
+    const seen: Array<Record<string, unknown>> = []
+    const checker = createServer((req, res) => {
+      let body = ""
+      req.setEncoding("utf8").on("data", (d: string) => (body += d))
+      req.on("end", () => {
+        const asked = JSON.parse(body) as Record<string, unknown>
+        seen.push(asked)
+        if (asked.publicKey === keys.client.publicKey) res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ userId: "from-url" }))
+        else res.writeHead(403).end()
+      })
+    })
+    await new Promise<void>((resolve) => checker.listen(0, "127.0.0.1", resolve))
+    const port = (checker.address() as { port: number }).port
+    const app = new zmq.Reply({ linger: 0 })
+    const ep = await bindLocal(app)
+    const file = writeConfig(
+      tmp.dir,
+      "urlcheck.toml",
+      `linger = 0\n[[route]]\nname = "web"\npattern = "req-rep"\nside = "server"\noutside = "tcp://127.0.0.1:*"\ninside = "${ep}"\nidentity = "user-id"\n[route.curve]\ncertificate = "server.key_secret"\nkeyCheck = { url = "http://127.0.0.1:${port}/check", timeout = 10000 }\n`,
+    )
+    const gw = await startGateway(file)
+    const stranger = new zmq.Request({ ...keys.clientOptions(keys.stranger), linger: 0 })
+    const client = new zmq.Request({ ...keys.clientOptions(), linger: 0 })
+    try {
+      stranger.connect(gw.endpoint("web", "outside"))
+      void stranger.send("hi").catch(() => undefined)
+      const refused = await gw.audit.next((l) => l.event === "decision" && l.allowed === false)
+      assert.equal(refused.reason, "refused by key check")
+      client.connect(gw.endpoint("web", "outside"))
+      await client.send("hello")
+      assert.deepEqual((await receive(app)).map(String), ["from-url", "hello"])
+      await app.send("ok")
+      await receive(client)
+      assert.deepEqual(seen[0], { publicKey: keys.stranger.publicKey, address: "127.0.0.1", route: "web" })
+    } finally {
+      stranger.close()
+      client.close()
+      app.close()
+      await gw.gateway.drain()
+      await new Promise<void>((resolve) => checker.close(() => resolve()))
+    }
+  })
 })
