@@ -346,6 +346,7 @@ export function planMeasurements(settings: Settings, c: CReference): Measurement
     }
   }
   plan.push(...e2eMeasurements(settings, timeoutMs))
+  plan.push(...gatewayMeasurements(settings, timeoutMs))
   return plan
 }
 
@@ -447,6 +448,47 @@ function floodMeasurements(count: number): Measurement[] {
     },
   }))
 }
+
+// ---- h9-gateway (issue 12): through one gateway vs direct CURVE, same run ---------------------
+export const GATEWAY_THROUGHPUT_SIZE = 256
+
+function gatewayMeasurements(settings: Settings, timeoutMs: number): Measurement[] {
+  const security = "CURVE"
+  const impl = "ironhouse"
+  const size = GATEWAY_THROUGHPUT_SIZE
+  const out: Measurement[] = []
+  const throughput: Measurement["rows"] = [
+    { key: { test: Test.GATEWAY_THROUGHPUT, security, size, unit: Unit.MSG_PER_SEC }, read: (r) => field(r, "msgPerSec") },
+  ]
+  const sender = (ready: Fields): ProcessSpec[] => [
+    nodeRole("throughput-sender", { impl, security, size, durationMs: settings.durationMs, endpoint: text(ready, "endpoint"), serverKey: optionalText(ready, "serverKey") }),
+  ]
+  const group = `${Test.GATEWAY_THROUGHPUT} ${security} ${formatSize(size)}`
+  for (const [column, role] of [["ironhouse", "gateway-receiver"], ["direct", "throughput-receiver"]] as const) {
+    out.push({ group, column, rows: throughput, scenario: { server: nodeRole(role, { impl, security }), clients: sender, resultFrom: "server", timeoutMs } })
+  }
+  const latency: Measurement["rows"] = [
+    { key: { test: Test.GATEWAY_LATENCY_MEDIAN, security, size: LATENCY_SIZE, unit: Unit.MICROSECONDS }, read: (r) => field(r, "medianUs") },
+    { key: { test: Test.GATEWAY_LATENCY_P99, security, size: LATENCY_SIZE, unit: Unit.MICROSECONDS }, read: (r) => field(r, "p99Us") },
+  ]
+  const client = (ready: Fields): ProcessSpec[] => [
+    nodeRole("latency-client", {
+      impl,
+      security,
+      size: LATENCY_SIZE,
+      durationMs: settings.durationMs,
+      warmup: settings.warmup,
+      endpoint: text(ready, "endpoint"),
+      serverKey: optionalText(ready, "serverKey"),
+    }),
+  ]
+  const latencyGroup = `gateway req-rep latency ${security} ${formatSize(LATENCY_SIZE)}`
+  for (const [column, role] of [["ironhouse", "gateway-replier"], ["direct", "latency-server"]] as const) {
+    out.push({ group: latencyGroup, column, rows: latency, scenario: { server: nodeRole(role, { impl, security }), clients: client, resultFrom: "client", timeoutMs } })
+  }
+  return out
+}
+// ---- end h9-gateway ---------------------------------------------------------------------------
 
 function splitEvenly(total: number, parts: number): number[] {
   const base = Math.floor(total / parts)

@@ -24,6 +24,7 @@ const HEADERS: Record<Column, string> = {
   zeromq: "zeromq",
   "libzmq-c": "libzmq C",
   "node-net": "node net",
+  direct: "direct", // h9-gateway: Ironhouse CURVE without the gateway (gateway rows only)
 }
 
 export function formatValue(value: number, unit: string): string {

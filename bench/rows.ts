@@ -3,7 +3,7 @@
 export type Security = "NULL" | "CURVE"
 
 /** One column of the table: the two implementations compared, and the two references. */
-export const COLUMNS = ["ironhouse", "zeromq", "libzmq-c", "node-net"] as const
+export const COLUMNS = ["ironhouse", "zeromq", "libzmq-c", "node-net", "direct"] as const
 export type Column = (typeof COLUMNS)[number]
 
 export const Test = {
@@ -23,6 +23,10 @@ export const Test = {
   E2E_BROKER: "e2e dealer-router throughput via broker",
   E2E_HANDSHAKES: "e2e handshakes",
   E2E_MEMORY: "e2e idle session memory",
+  // h9-gateway (issue 12): "ironhouse" = through one `ironhouse gateway` process, "direct" = Ironhouse CURVE without it
+  GATEWAY_THROUGHPUT: "gateway push-pull throughput",
+  GATEWAY_LATENCY_MEDIAN: "gateway req-rep latency median",
+  GATEWAY_LATENCY_P99: "gateway req-rep latency p99",
 } as const
 export type TestName = (typeof Test)[keyof typeof Test]
 
@@ -64,7 +68,7 @@ export const e2eTargetNote = "e2e: via broker 256 B >= 0.5x wire CURVE 256 B; <=
 
 /** A target from issue 3: Ironhouse's value against a reference column, as a ratio. */
 export interface Target {
-  readonly against: "zeromq" | "libzmq-c"
+  readonly against: "zeromq" | "libzmq-c" | "direct"
   readonly factor: number
   readonly higherIsBetter: boolean
 }
@@ -107,6 +111,12 @@ export function targetsFor(key: RowKey): Target[] {
     case Test.E2E_HANDSHAKES:
     case Test.E2E_MEMORY:
       return []
+    // h9-gateway (issue 12): through a gateway ≥ 0.7× direct CURVE throughput, ≤ 1.5× its latency
+    case Test.GATEWAY_THROUGHPUT:
+      return key.unit === Unit.MSG_PER_SEC ? [{ against: "direct", factor: 0.7, higherIsBetter: true }] : []
+    case Test.GATEWAY_LATENCY_MEDIAN:
+    case Test.GATEWAY_LATENCY_P99:
+      return [{ against: "direct", factor: 1.5, higherIsBetter: false }]
   }
 }
 
@@ -123,6 +133,6 @@ export function checkTarget(target: Target, ironhouse: number | undefined, refer
 }
 
 export function describeTarget(target: Target): string {
-  const against = target.against === "zeromq" ? "zeromq" : "C"
+  const against = target.against === "zeromq" ? "zeromq" : target.against === "direct" ? "direct" : "C"
   return `${target.higherIsBetter ? "≥" : "≤"}${target.factor}× ${against}`
 }

@@ -108,3 +108,23 @@ export {
   type E2ePeer,
   type MessageSocket,
 } from "./e2e/index.js"
+
+// ---- Secure gateway (issue 12): `ironhouse gateway` as a library -----------------------------
+export {
+  Gateway,
+  type GatewayOptions,
+  loadGatewayConfig,
+  parseConfig as parseGatewayConfig,
+  planGateway,
+  formatProblem as formatGatewayProblem,
+  describePlan as describeGatewayPlan,
+  openAudit as openGatewayAudit,
+  memoryAudit as memoryGatewayAudit,
+  GatewayMetrics,
+  type ConfigProblem as GatewayConfigProblem,
+  type GatewayConfig,
+  type GatewayPlan,
+  type RoutePlan as GatewayRoutePlan,
+  type LoadedGateway,
+  type AuditSink as GatewayAuditSink,
+} from "./gateway/index.js"

@@ -12,6 +12,7 @@ import { Certificate } from "../cert/certificate.js"
 import { SECRET_FILE_SUFFIX } from "../cert/certificate-format.js"
 import { isZplName } from "../cert/zpl.js"
 import { z85Decode, z85Encode } from "../wire/z85.js"
+import { GATEWAY_USAGE, GatewayUsageError } from "./gateway-usage.js" // h9-gateway
 
 export const EXIT_OK = 0
 export const EXIT_FAILURE = 1
@@ -43,7 +44,7 @@ Usage:
   ironhouse z85 decode [--] Z85
       Print the bytes of Z85 text as hex. Put "--" before Z85 text that
       starts with "-".
-  ironhouse --help | ironhouse COMMAND --help
+${GATEWAY_USAGE}  ironhouse --help | ironhouse COMMAND --help
 
 Exit status: 0 success, 1 failure, 2 usage error.
 `
@@ -71,11 +72,13 @@ export async function run(args: readonly string[], io: CliIO): Promise<number> {
         return await cert(rest, io)
       case "z85":
         return await z85(rest, io)
+      case "gateway": // h9-gateway: loaded on use
+        return await (await import("./gateway-command.js")).gatewayCommand(rest, io)
       default:
         throw new UsageError(`unknown command ${JSON.stringify(command)}`)
     }
   } catch (error) {
-    if (error instanceof UsageError || isParseArgsError(error)) {
+    if (error instanceof UsageError || error instanceof GatewayUsageError || isParseArgsError(error)) {
       io.stderr.write(`ironhouse: ${(error as Error).message}\n\n${USAGE}`)
       return EXIT_USAGE
     }
