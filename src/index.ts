@@ -80,3 +80,22 @@ export { zapProtocolClient, type ZapProtocolHandler } from "./auth/zap-client.js
 export { answerZapRequest } from "./auth/zap-handler.js"
 export { serveZeromqZap, type ZeromqZapServer } from "./auth/zeromq-zap.js"
 export { Certificate, CertificateError, CertificateStore } from "./cert/index.js"
+
+// ---- TLS over ZeroMQ messages (issue 11): Node's OpenSSL per peer, TLSZMQ-compatible ----------
+export {
+  TlsServer,
+  TlsServerSession,
+  TlsClient,
+  TlsEndReason,
+  TlsSessionError,
+  type TlsServerOptions,
+  type TlsServerMessage,
+  type TlsServerEvents,
+  type TlsReply,
+  type TlsClientOptions,
+  type TlsClientEvents,
+  type TlsPeer,
+  type TlsFraming,
+  type TlsMessageOptions,
+  type MessageSocket,
+} from "./tls/index.js"

@@ -1,0 +1,75 @@
+/** Shared pieces of the TLS tests: the fixture certificates and socket pairs of both libraries. */
+import { readFileSync } from "node:fs"
+import { fileURLToPath } from "node:url"
+import * as zmq from "zeromq"
+import { Dealer, Request, Router } from "../../src/index.js"
+import type { MessageSocket } from "../../src/tls/index.js"
+
+zmq.context.blocky = false
+
+const dir = fileURLToPath(new URL("../../../test/fixtures/tls/", import.meta.url))
+const read = (name: string): Buffer => readFileSync(dir + name)
+
+export const pem = {
+  ca: read("ca.crt"),
+  serverCert: read("server.crt"),
+  serverKey: read("server.key"),
+  clientCert: read("client.crt"),
+  clientKey: read("client.key"),
+  otherCa: read("other-ca.crt"),
+  strangerCert: read("stranger.crt"),
+  strangerKey: read("stranger.key"),
+  otherServerCert: read("other-server.crt"),
+  otherServerKey: read("other-server.key"),
+}
+
+export const serverTls = { key: pem.serverKey, cert: pem.serverCert }
+export const clientTls = { ca: pem.ca }
+export const mutualServer = { ...serverTls, ca: pem.ca, requestCert: true }
+export const mutualClient = { ca: pem.ca, key: pem.clientKey, cert: pem.clientCert }
+
+export type Lib = "ironhouse" | "zeromq"
+
+export interface Closable extends MessageSocket {
+  close(): void
+}
+
+export interface RouterLike extends Closable {
+  bind(address: string): Promise<void>
+  readonly lastEndpoint: string | null
+}
+
+export interface ClientLike extends Closable {
+  connect(address: string): void
+}
+
+export function router(lib: Lib): RouterLike {
+  return (lib === "ironhouse" ? new Router({ linger: 0 }) : new zmq.Router({ linger: 0 })) as unknown as RouterLike
+}
+
+export function dealer(lib: Lib, routingId?: string): ClientLike {
+  const o = { linger: 0, ...(routingId !== undefined ? { routingId } : {}) }
+  return (lib === "ironhouse" ? new Dealer(o) : new zmq.Dealer(o)) as unknown as ClientLike
+}
+
+export function request(lib: Lib, routingId?: string): ClientLike {
+  const o = { linger: 0, ...(routingId !== undefined ? { routingId } : {}) }
+  return (lib === "ironhouse" ? new Request(o) : new zmq.Request(o)) as unknown as ClientLike
+}
+
+export async function boundRouter(lib: Lib): Promise<{ socket: RouterLike; address: string }> {
+  const socket = router(lib)
+  await socket.bind("tcp://127.0.0.1:*")
+  return { socket, address: socket.lastEndpoint as string }
+}
+
+/** Resolves when `predicate` holds (checked every 10 ms); fails after `ms`. */
+export async function until(predicate: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms
+  while (!predicate()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for: ${what}`)
+    await new Promise((r) => setTimeout(r, 10))
+  }
+}
+
+export const text = (frames: Buffer[]): string[] => frames.map((f) => f.toString())
