@@ -52,8 +52,27 @@ function subjectOf(cert: PeerCertificate | undefined): Record<string, string> | 
   return out
 }
 
+/**
+ * Did the peer's certificate verify? A client TLSSocket knows (`authorized`). A server-side
+ * TLSSocket made with `new TLSSocket(…, { isServer: true })` never sets `authorized`: only
+ * tls.Server's connection listener does, by asking the handle for OpenSSL's verify result
+ * (Node's _tls_wrap.js onServerSocketSecure). We ask the same handle; without a certificate,
+ * or if the handle cannot say, the answer is "not authorized".
+ */
+export function verifyResult(socket: TLSSocket, isServer: boolean): { authorized: boolean; error: string | null } {
+  if (!isServer) {
+    return { authorized: socket.authorized, error: socket.authorizationError === undefined ? null : String(socket.authorizationError) }
+  }
+  const cert = socket.getPeerCertificate(false)
+  if (cert === undefined || cert === null || cert.raw === undefined) return { authorized: false, error: "no certificate" }
+  const handle = (socket as unknown as { _handle?: { verifyError?: () => (Error & { code?: string }) | null } })._handle
+  if (handle === undefined || typeof handle.verifyError !== "function") return { authorized: false, error: "cannot verify" }
+  const error = handle.verifyError()
+  return error === null || error === undefined ? { authorized: true, error: null } : { authorized: false, error: error.code ?? error.message }
+}
+
 /** The peer from a TLSSocket that just finished its handshake. */
-export function describePeer(socket: TLSSocket, servername: string | null): TlsPeer {
+export function describePeer(socket: TLSSocket, servername: string | null, authorized: boolean): TlsPeer {
   const cert = socket.getPeerCertificate(false)
   const hasCert = cert !== undefined && cert !== null && cert.raw !== undefined
   const raw = hasCert ? cert.raw : null
@@ -64,7 +83,7 @@ export function describePeer(socket: TLSSocket, servername: string | null): TlsP
     alpnProtocol: typeof alpn === "string" ? alpn : null,
     servername,
     sessionReused: socket.isSessionReused(),
-    authorized: socket.authorized,
+    authorized,
     subject: hasCert ? Object.freeze(subjectOf(cert)) : null,
     fingerprint256: raw !== null ? new X509Certificate(raw).fingerprint256 : null,
     certificateDer: raw,
@@ -124,8 +143,9 @@ export class TlsSession {
     })
     tls.on(options.secureEvent, () => {
       this.activity++
-      if (options.requireAuthorized && !tls.authorized) {
-        const why = String(tls.authorizationError ?? "no certificate")
+      const verified = verifyResult(tls, options.secureEvent === "secure")
+      if (options.requireAuthorized && !verified.authorized) {
+        const why = verified.error ?? "no certificate"
         const error = Object.assign(new Error(`peer certificate refused: ${why}`), {
           code: "ERR_IRONHOUSE_TLS_UNAUTHORIZED",
         })
@@ -135,7 +155,7 @@ export class TlsSession {
         setImmediate(() => this.#destroy())
         return
       }
-      this.#peer = describePeer(tls, options.servername(tls))
+      this.#peer = describePeer(tls, options.servername(tls), verified.authorized)
       options.handlers.secure(this.#peer)
     })
     tls.on("data", (data: Buffer) => this.#plaintext(data))

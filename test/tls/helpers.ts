@@ -73,3 +73,22 @@ export async function until(predicate: () => boolean, what: string, ms = 10_000)
 }
 
 export const text = (frames: Buffer[]): string[] => frames.map((f) => f.toString())
+
+/** A `zeromq` ROUTER↔DEALER proxy in front of `serverAddress`; clients connect to `address`. */
+export async function proxyTo(serverAddress: string): Promise<{ address: string; stop: () => Promise<void> }> {
+  const front = new zmq.Router({ linger: 0 })
+  const back = new zmq.Dealer({ linger: 0 })
+  const proxy = new zmq.Proxy(front, back)
+  await front.bind("tcp://127.0.0.1:*")
+  back.connect(serverAddress)
+  const running = proxy.run()
+  return {
+    address: front.lastEndpoint as string,
+    stop: async () => {
+      proxy.terminate()
+      await running
+      front.close()
+      back.close()
+    },
+  }
+}
