@@ -43,8 +43,10 @@ export interface ClientLike extends Closable {
   connect(address: string): void
 }
 
-export function router(lib: Lib): RouterLike {
-  return (lib === "ironhouse" ? new Router({ linger: 0 }) : new zmq.Router({ linger: 0 })) as unknown as RouterLike
+/** `handover`: a reconnecting peer with a routing id in use takes it over (ZMQ_ROUTER_HANDOVER). */
+export function router(lib: Lib, handover = false): RouterLike {
+  const o = { linger: 0, handover }
+  return (lib === "ironhouse" ? new Router(o) : new zmq.Router(o)) as unknown as RouterLike
 }
 
 export function dealer(lib: Lib, routingId?: string): ClientLike {
@@ -57,8 +59,8 @@ export function request(lib: Lib, routingId?: string): ClientLike {
   return (lib === "ironhouse" ? new Request(o) : new zmq.Request(o)) as unknown as ClientLike
 }
 
-export async function boundRouter(lib: Lib): Promise<{ socket: RouterLike; address: string }> {
-  const socket = router(lib)
+export async function boundRouter(lib: Lib, handover = false): Promise<{ socket: RouterLike; address: string }> {
+  const socket = router(lib, handover)
   await socket.bind("tcp://127.0.0.1:*")
   return { socket, address: socket.lastEndpoint as string }
 }
@@ -89,6 +91,54 @@ export async function proxyTo(serverAddress: string): Promise<{ address: string;
       await running
       front.close()
       back.close()
+    },
+  }
+}
+
+/** Records a TlsServer's session ends and drops, and lets a test wait for one. */
+export function watch(server: import("../../src/index.js").TlsServer): {
+  ends: Array<{ key: string; reason: string; error: string | undefined }>
+  drops: Array<{ key: string | null; reason: string }>
+  ended: (key: string, reason: string) => Promise<void>
+} {
+  const ends: Array<{ key: string; reason: string; error: string | undefined }> = []
+  const drops: Array<{ key: string | null; reason: string }> = []
+  server.on("session:end", (e) => ends.push({ key: e.key.toString(), reason: e.reason, error: e.error?.message }))
+  server.on("drop", (e) => drops.push({ key: e.key?.toString() ?? null, reason: e.reason }))
+  return {
+    ends,
+    drops,
+    ended: (key, reason) =>
+      until(() => ends.some((e) => e.key === key && e.reason === reason), `session ${key} ends with ${reason}`),
+  }
+}
+
+/** A client that keeps exchanging: `check()` proves its session still works (same server session). */
+export async function bystander(
+  lib: Lib,
+  address: string,
+  routingId = "bystander",
+): Promise<{ check: () => Promise<void>; close: () => Promise<void> }> {
+  const { TlsClient } = await import("../../src/index.js")
+  const socket = dealer(lib, routingId)
+  socket.connect(address)
+  const client = new TlsClient(socket, clientTls)
+  let ended = false
+  client.on("end", () => (ended = true))
+  let n = 0
+  const check = async (): Promise<void> => {
+    const body = `bystander ${n++}`
+    await client.send(body)
+    const reply = await client.receive()
+    if (!reply.some((f) => f.toString() === body)) throw new Error(`bystander got ${reply.map(String).join("|")}`)
+    if (ended) throw new Error("the bystander's session ended")
+  }
+  await check()
+  return {
+    check,
+    close: async () => {
+      await client.close()
+      socket.close()
     },
   }
 }
