@@ -17,7 +17,7 @@ import { tlsConnect, type SecureContextOptions, type PeerCertificate } from "../
 import { TlsEndReason, TlsSessionError } from "./errors.js"
 import { checkMessageOptions, type CheckedMessageOptions, type TlsMessageOptions } from "./options.js"
 import { settle } from "./quiescence.js"
-import { isPlaintextAlert, isServerHello } from "./record.js"
+import { AlertDescription, fatalAlert, isPlaintextAlert, isServerHello } from "./record.js"
 import { TlsSession, type TlsPeer } from "./session.js"
 import { detectEnvelope, type ClientEnvelope, type MessageSocket } from "./socket-shape.js"
 import { toFrames, type MessageLike } from "../socket/message.js"
@@ -236,6 +236,7 @@ export class TlsClient extends EventEmitter<TlsClientEvents> {
           if (this.#timer !== null) clearTimeout(this.#timer)
           if (this.#generation !== generation) return
           const e = new TlsSessionError(reason, `TLS session ended (${reason})${error ? `: ${error.message}` : ""}`, "ERR_IRONHOUSE_TLS_SESSION", error)
+          if (reason === TlsEndReason.UNAUTHORIZED) this.#tellServer(fatalAlert(AlertDescription.BAD_CERTIFICATE))
           this.emit("end", { reason, error })
           this.#fail(e)
         },
@@ -254,6 +255,22 @@ export class TlsClient extends EventEmitter<TlsClientEvents> {
       void this.#readLoop()
     }
     return promise
+  }
+
+  /**
+   * Node refuses an untrusted server after OpenSSL finished the handshake, and sends no alert;
+   * the server would keep a session for a client that is gone. A plaintext fatal alert ends it
+   * there (OpenSSL fails on it either way).
+   */
+  #tellServer(alert: Uint8Array): void {
+    const payload = Buffer.from(alert)
+    if (this.#checked.lockstep) {
+      this.#outbox.push(payload)
+      void this.#kick().catch(() => undefined)
+      return
+    }
+    const frames = this.#envelope === "dealer" ? [EMPTY, payload] : [payload]
+    this.#sendChain = this.#sendChain.then(() => this.#socket.send(frames).catch(() => undefined))
   }
 
   #push(frames: Buffer[]): void {

@@ -59,7 +59,7 @@ export function isPlaintextAlert(payload: Uint8Array): boolean {
 }
 
 /** Alert descriptions we send ourselves (RFC 8446 §6). */
-export const AlertDescription = { UNEXPECTED_MESSAGE: 10, INTERNAL_ERROR: 80 } as const
+export const AlertDescription = { UNEXPECTED_MESSAGE: 10, BAD_CERTIFICATE: 42, INTERNAL_ERROR: 80 } as const
 
 /**
  * A plaintext fatal alert record, sent to a peer that talks to a session we do not have (it

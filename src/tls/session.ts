@@ -136,11 +136,17 @@ export class TlsSession {
     this.#transport.on("error", () => undefined)
     this.#tls = options.open(this.#transport)
     const tls = this.#tls
-    tls.on("error", (error: Error) => {
+    const onError = (error: Error): void => {
       const code = (error as { code?: unknown }).code
       const unauthorized = typeof code === "string" && /CERT|UNABLE_TO|SELF_SIGNED|HOSTNAME|IP_MISMATCH/.test(code)
       this.#finish(unauthorized ? TlsEndReason.UNAUTHORIZED : TlsEndReason.TLS_ERROR, error)
-    })
+    }
+    tls.on("error", onError)
+    // A server TLSSocket made outside tls.Server never "releases control" (_tls_wrap.js: only
+    // tls.Server's secure handler calls _releaseControl), so an OpenSSL error after its
+    // handshake (a bad record MAC, garbage) is not emitted as 'error', only as the internal
+    // '_tlsError' event. Listen to both: the session must end either way (test/tls/hostile).
+    tls.on("_tlsError", onError)
     tls.on(options.secureEvent, () => {
       this.activity++
       const verified = verifyResult(tls, options.secureEvent === "secure")

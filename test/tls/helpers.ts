@@ -118,11 +118,12 @@ export async function bystander(
   lib: Lib,
   address: string,
   routingId = "bystander",
+  tlsOptions: import("../../src/index.js").TlsClientOptions = clientTls,
 ): Promise<{ check: () => Promise<void>; close: () => Promise<void> }> {
   const { TlsClient } = await import("../../src/index.js")
   const socket = dealer(lib, routingId)
   socket.connect(address)
-  const client = new TlsClient(socket, clientTls)
+  const client = new TlsClient(socket, tlsOptions)
   let ended = false
   client.on("end", () => (ended = true))
   let n = 0
