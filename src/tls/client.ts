@@ -65,6 +65,13 @@ export class TlsClient extends EventEmitter<TlsClientEvents> {
   #loopStarted = false
   // lockstep
   #outbox: Buffer[] = []
+  /**
+   * Lockstep: the handshake finished but connect() has not resolved yet. TLSZMQ's server keeps
+   * only the TLS output of its last step per request, so if our TLS 1.3 Finished and the first
+   * application record share a request, its reply loses the NewSessionTickets and the stream
+   * breaks (bad record MAC, measured against ianbarber/TLSZMQ). Hence the Finished goes alone.
+   */
+  #unannounced: TlsPeer | null = null
   #pumping: Promise<void> | null = null
   // streaming
   #sendChain: Promise<void> = Promise.resolve()
@@ -181,6 +188,7 @@ export class TlsClient extends EventEmitter<TlsClientEvents> {
     this.#connecting = { promise, resolve, reject }
     this.#endError = null
     this.#outbox = []
+    this.#unannounced = null
     this.#awaitingServerHello = true
     const o = this.#options
     // Handlers may run during the TlsSession constructor (the ClientHello is written at once),
@@ -227,10 +235,14 @@ export class TlsClient extends EventEmitter<TlsClientEvents> {
         message: (frames) => this.#push(frames),
         secure: (peer) => {
           if (this.#timer !== null) clearTimeout(this.#timer)
-          const c = this.#connecting
-          this.#connecting = null
-          c?.resolve(peer)
-          this.emit("secure", peer)
+          if (this.#checked.lockstep) {
+            // Announced when the pump goes idle: the request carrying our last handshake flight
+            // has then been answered, and the application's first message travels alone.
+            this.#unannounced = peer
+            void this.#kick().catch(() => undefined)
+            return
+          }
+          this.#announce(peer)
         },
         end: (reason, error) => {
           if (this.#timer !== null) clearTimeout(this.#timer)
@@ -271,6 +283,14 @@ export class TlsClient extends EventEmitter<TlsClientEvents> {
     }
     const frames = this.#envelope === "dealer" ? [EMPTY, payload] : [payload]
     this.#sendChain = this.#sendChain.then(() => this.#socket.send(frames).catch(() => undefined))
+  }
+
+  #announce(peer: TlsPeer): void {
+    this.#unannounced = null
+    const c = this.#connecting
+    this.#connecting = null
+    c?.resolve(peer)
+    this.emit("secure", peer)
   }
 
   #push(frames: Buffer[]): void {
@@ -343,7 +363,10 @@ export class TlsClient extends EventEmitter<TlsClientEvents> {
           const session = this.#session
           if (session === null) return
           await settle(liveActivity(session))
-          if (this.#outbox.length === 0) return
+          if (this.#outbox.length === 0) {
+            if (this.#unannounced !== null && this.#session === session && !session.ended) this.#announce(this.#unannounced)
+            return
+          }
           const payload = this.#outbox.length === 1 ? this.#outbox[0]! : Buffer.concat(this.#outbox)
           this.#outbox = []
           const frames = this.#envelope === "dealer" ? [EMPTY, payload] : [payload]
