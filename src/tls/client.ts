@@ -72,6 +72,8 @@ export class TlsClient extends EventEmitter<TlsClientEvents> {
    * breaks (bad record MAC, measured against ianbarber/TLSZMQ). Hence the Finished goes alone.
    */
   #unannounced: TlsPeer | null = null
+  /** Lockstep, resumed session: keep the Finished until the application sends. */
+  #hold = false
   #pumping: Promise<void> | null = null
   // streaming
   #sendChain: Promise<void> = Promise.resolve()
@@ -136,6 +138,7 @@ export class TlsClient extends EventEmitter<TlsClientEvents> {
     const session = this.#session!
     if (session.ended) throw this.#endError ?? new TlsSessionError(TlsEndReason.CLOSED, "TLS session ended")
     session.send(frames)
+    this.#hold = false
     if (this.#checked.lockstep) await this.#kick()
   }
 
@@ -170,6 +173,7 @@ export class TlsClient extends EventEmitter<TlsClientEvents> {
     const s = this.#session
     if (s !== null && !s.ended) {
       s.close()
+      this.#hold = false
       if (this.#checked.lockstep) await this.#kick().catch(() => undefined)
       else await settle(liveActivity(s)).then(() => this.#sendChain)
     }
@@ -189,6 +193,7 @@ export class TlsClient extends EventEmitter<TlsClientEvents> {
     this.#endError = null
     this.#outbox = []
     this.#unannounced = null
+    this.#hold = false
     this.#awaitingServerHello = true
     const o = this.#options
     // Handlers may run during the TlsSession constructor (the ClientHello is written at once),
@@ -235,12 +240,18 @@ export class TlsClient extends EventEmitter<TlsClientEvents> {
         message: (frames) => this.#push(frames),
         secure: (peer) => {
           if (this.#timer !== null) clearTimeout(this.#timer)
-          if (this.#checked.lockstep) {
-            // Announced when the pump goes idle: the request carrying our last handshake flight
-            // has then been answered, and the application's first message travels alone.
+          if (this.#checked.lockstep && !peer.sessionReused) {
+            // Full handshake: the server answers our last flight (TLS 1.2: its Finished; TLS 1.3:
+            // its NewSessionTickets). Announced when the pump goes idle, so that flight travels
+            // alone and the application's first message follows in a request of its own.
             this.#unannounced = peer
             void this.#kick().catch(() => undefined)
             return
+          }
+          if (this.#checked.lockstep) {
+            // Resumed: nothing answers our Finished (measured: OpenSSL sends no ticket after a
+            // resumption), so it waits for the application's first message and shares its request.
+            this.#hold = true
           }
           this.#announce(peer)
         },
@@ -363,6 +374,7 @@ export class TlsClient extends EventEmitter<TlsClientEvents> {
           const session = this.#session
           if (session === null) return
           await settle(liveActivity(session))
+          if (this.#hold) return
           if (this.#outbox.length === 0) {
             if (this.#unannounced !== null && this.#session === session && !session.ended) this.#announce(this.#unannounced)
             return

@@ -10,6 +10,9 @@
  * ```
  *
  * frame-count is 1..maxFrames; the sum of the frame lengths must not exceed maxMessageSize.
+ * A frame-count of 0 is a no-op (no message): a lockstep server sends it when a request needs
+ * an answer but TLS produced nothing (a resumed TLS 1.3 client's lone Finished), because a REQ
+ * peer waits for exactly one reply and an empty payload is not TLS.
  * Both are checked from the header alone, before any byte of the body is buffered or a buffer
  * of that size is allocated (the `ws` receiver's habit). The decoder is a step machine over
  * queued chunks: each step returns early when fewer bytes are buffered than it needs, so a
@@ -55,6 +58,9 @@ export function encodeMessage(frames: readonly Uint8Array[]): Uint8Array {
   return out
 }
 
+/** The no-op unit: a frame count of 0. */
+export const NOOP: Uint8Array = new Uint8Array(4)
+
 const State = { COUNT: 0, LENGTH: 1, BODY: 2 } as const
 type State = (typeof State)[keyof typeof State]
 
@@ -94,7 +100,7 @@ export class FrameDecoder {
       if (this.#state === State.COUNT) {
         if (this.#queued < HEADER) break
         const count = this.#readUint32()
-        if (count === 0) throw new FramingError("a message must have at least one frame, got a frame count of 0")
+        if (count === 0) continue // a no-op
         if (count > this.#limits.maxFrames) {
           throw new FramingError(`message of ${count} frames exceeds maxFrames (${this.#limits.maxFrames})`)
         }

@@ -69,3 +69,36 @@ export const AlertDescription = { UNEXPECTED_MESSAGE: 10, BAD_CERTIFICATE: 42, I
 export function fatalAlert(description: number): Uint8Array {
   return Uint8Array.of(ContentType.ALERT, 3, 3, 0, 2, 2, description)
 }
+
+/**
+ * Tracks TLS record boundaries in a byte stream (RFC 8446 §5.1: 5-octet header, then length
+ * octets). A lockstep request must hold whole records: one that ends inside a record is
+ * truncated, and no later request can legitimately complete it.
+ */
+export class RecordBoundary {
+  #header = new Uint8Array(RECORD_HEADER)
+  #headerHave = 0
+  #bodyLeft = 0
+
+  /** True when the bytes so far end exactly at a record boundary. */
+  get atBoundary(): boolean {
+    return this.#headerHave === 0 && this.#bodyLeft === 0
+  }
+
+  push(bytes: Uint8Array): void {
+    let at = 0
+    while (at < bytes.byteLength) {
+      if (this.#bodyLeft > 0) {
+        const n = Math.min(this.#bodyLeft, bytes.byteLength - at)
+        this.#bodyLeft -= n
+        at += n
+        continue
+      }
+      this.#header[this.#headerHave++] = bytes[at++]!
+      if (this.#headerHave === RECORD_HEADER) {
+        this.#bodyLeft = (this.#header[3]! << 8) | this.#header[4]!
+        this.#headerHave = 0
+      }
+    }
+  }
+}

@@ -15,7 +15,7 @@ import { parseRequest, replyFrames, type RequestProblem } from "./envelope.js"
 import { TlsEndReason } from "./errors.js"
 import { checkInteger, checkMessageOptions, type CheckedMessageOptions, type TlsMessageOptions } from "./options.js"
 import { settle } from "./quiescence.js"
-import { AlertDescription, fatalAlert, isClientHello } from "./record.js"
+import { AlertDescription, RecordBoundary, fatalAlert, isClientHello } from "./record.js"
 import { TlsSession, type TlsPeer } from "./session.js"
 import { SessionTable } from "./session-table.js"
 import type { MessageSocket } from "./socket-shape.js"
@@ -118,6 +118,7 @@ export class TlsServer extends EventEmitter<TlsServerEvents> {
   /** Per session (lockstep): the output collected for the request being answered. */
   readonly #collected = new WeakMap<TlsSession, Buffer[]>()
   readonly #pending = new WeakMap<TlsSession, Set<Promise<unknown>>>()
+  readonly #records = new WeakMap<TlsSession, RecordBoundary>()
   readonly #chains = new WeakMap<TlsServerSession, Promise<void>>()
   readonly #loop: Promise<void>
 
@@ -265,6 +266,16 @@ export class TlsServer extends EventEmitter<TlsServerEvents> {
     const envelope = s.envelope
     const collected: Buffer[] = []
     this.#collected.set(core, collected)
+    let records = this.#records.get(core)
+    if (records === undefined) this.#records.set(core, (records = new RecordBoundary()))
+    records.push(payload)
+    if (!records.atBoundary) {
+      // A lockstep request holds whole records; one cut inside a record can never be completed.
+      core.destroy(TlsEndReason.TLS_ERROR, new Error("truncated TLS record in a lockstep request"))
+      this.#collected.delete(core)
+      this.#enqueueSend(replyFrames(envelope, fatalAlert(AlertDescription.UNEXPECTED_MESSAGE)))
+      return
+    }
     core.feed(payload)
     const pending = this.#pending.get(core) ?? new Set<Promise<unknown>>()
     this.#pending.set(core, pending)
@@ -285,6 +296,15 @@ export class TlsServer extends EventEmitter<TlsServerEvents> {
           pending: () => (pending.size > 0 ? Promise.all(pending) : undefined),
         })
       }
+    }
+    if (collected.length === 0 && core.sendNoop()) {
+      // The request needed no answer from TLS (a resumed client's Finished), but REQ waits for one.
+      await settle({
+        get activity() {
+          return core.activity
+        },
+        pending: () => undefined,
+      })
     }
     this.#collected.delete(core)
     if (collected.length > 0) {

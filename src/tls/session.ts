@@ -10,7 +10,7 @@
 import { Duplex } from "node:stream"
 import { X509Certificate } from "node:crypto"
 import type { PeerCertificate, TLSSocket } from "../crypto/tls.js"
-import { FrameDecoder, FramingError, encodeMessage, type FrameLimits } from "./framing.js"
+import { FrameDecoder, FramingError, NOOP, encodeMessage, type FrameLimits } from "./framing.js"
 import { TlsEndReason } from "./errors.js"
 
 /** "frames": Ironhouse's framing (multipart kept). "raw": TLSZMQ's (one frame per exchange). */
@@ -203,6 +203,14 @@ export class TlsSession {
     } else {
       for (const f of frames) if (f.byteLength > 0) this.#tls.write(f)
     }
+  }
+
+  /** Frames framing: write a no-op unit (an application data record that carries no message). */
+  sendNoop(): boolean {
+    if (this.#ended || this.#peer === null || this.#options.framing !== "frames") return false
+    this.activity++
+    this.#tls.write(NOOP)
+    return true
   }
 
   /** Raw framing: the plaintext gathered since the last call, as one message (or null). */

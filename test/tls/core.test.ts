@@ -65,8 +65,10 @@ describe("TLS message framing", () => {
     assert.throws(() => sum.push(Uint8Array.of(0, 0, 0x01, 0xf5)), FramingError) // 500 + 501 > 1000
   })
 
-  it("refuses a zero frame count and a count over maxFrames", () => {
-    assert.throws(() => new FrameDecoder(limits).push(Uint8Array.of(0, 0, 0, 0)), /at least one frame/)
+  it("skips a no-op (frame count 0) and refuses a count over maxFrames", () => {
+    const d = new FrameDecoder(limits)
+    assert.deepEqual(norm(d.push(Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 9, 0, 0, 0, 0))), [[[9]]])
+    assert.equal(d.idle, true)
     assert.throws(() => new FrameDecoder(limits).push(Uint8Array.of(0, 0, 0, 65)), /maxFrames \(64\)/)
   })
 })

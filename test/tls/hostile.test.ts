@@ -112,7 +112,7 @@ describe("TLS hostile input", () => {
     await t.done()
   })
 
-  it("a truncated record in lockstep: no TLS output to reply with, so a fatal alert, and the session ends", async () => {
+  it("a truncated record in lockstep: a fatal alert, and the session ends", async () => {
     const { socket, address } = await boundRouter("ironhouse")
     const server = new TlsServer(socket, { ...serverTls, lockstep: true, respond: (m) => m })
     const w = watch(server)
