@@ -43,6 +43,12 @@ export interface TlsClientEvents {
 }
 
 const EMPTY = Buffer.alloc(0)
+/** How long a lockstep close() waits for the reply to its close_notify. */
+const CLOSE_WAIT_MS = 1000
+const delay = (ms: number): Promise<void> =>
+  new Promise((resolve) => {
+    setTimeout(resolve, ms).unref()
+  })
 
 function toBuffer(frame: Uint8Array): Buffer {
   return Buffer.isBuffer(frame) ? frame : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength)
@@ -174,7 +180,8 @@ export class TlsClient extends EventEmitter<TlsClientEvents> {
     if (s !== null && !s.ended) {
       s.close()
       this.#hold = false
-      if (this.#checked.lockstep) await this.#kick().catch(() => undefined)
+      // Lockstep: close_notify needs a request, whose reply may never come (the server is gone).
+      if (this.#checked.lockstep) await Promise.race([this.#kick().catch(() => undefined), delay(CLOSE_WAIT_MS)])
       else await settle(liveActivity(s)).then(() => this.#sendChain)
     }
     this.#closed = true

@@ -12,6 +12,7 @@ import { X509Certificate } from "node:crypto"
 import type { PeerCertificate, TLSSocket } from "../crypto/tls.js"
 import { FrameDecoder, FramingError, NOOP, encodeMessage, type FrameLimits } from "./framing.js"
 import { TlsEndReason } from "./errors.js"
+import { settle } from "./quiescence.js"
 
 /** "frames": Ironhouse's framing (multipart kept). "raw": TLSZMQ's (one frame per exchange). */
 export type TlsFraming = "frames" | "raw"
@@ -158,7 +159,7 @@ export class TlsSession {
           // close_notify, so that a lockstep peer gets an answer, then the end.
         this.#report(TlsEndReason.UNAUTHORIZED, error)
         tls.end()
-        setImmediate(() => this.#destroy())
+        this.#destroyWhenQuiet()
         return
       }
       this.#peer = describePeer(tls, options.servername(tls), verified.authorized)
@@ -227,7 +228,7 @@ export class TlsSession {
     if (this.#ended) return
     this.#report(reason, undefined)
     this.#tls.end()
-    setImmediate(() => this.#destroy())
+    this.#destroyWhenQuiet()
   }
 
   /** Drop the session at once, without a word to the peer (replaced, expired, evicted). */
@@ -266,13 +267,24 @@ export class TlsSession {
     if (this.#ended) return
     this.#report(reason, error)
     // Let an alert or close_notify OpenSSL wrote on its way out reach the transport first.
-    setImmediate(() => this.#destroy())
+    this.#destroyWhenQuiet()
   }
 
   #report(reason: TlsEndReason, error: Error | undefined): void {
     this.#ended = true
     this.activity++
     this.#options.handlers.end(reason, error)
+  }
+
+  /** Let close_notify or an alert OpenSSL writes on its way out reach the transport, then destroy. */
+  #destroyWhenQuiet(): void {
+    const session = this
+    void settle({
+      get activity() {
+        return session.activity
+      },
+      pending: () => undefined,
+    }).then(() => this.#destroy())
   }
 
   #destroy(): void {
