@@ -10,6 +10,7 @@
  * the receive loop or touch another session.
  */
 import { EventEmitter } from "node:events"
+import { randomBytes } from "node:crypto"
 import { createSecureContext, TLSSocket, type SecureContext, type SecureContextOptions } from "../crypto/tls.js"
 import { parseRequest, replyFrames, type RequestProblem } from "./envelope.js"
 import { TlsEndReason } from "./errors.js"
@@ -139,7 +140,11 @@ export class TlsServer extends EventEmitter<TlsServerEvents> {
     this.#maxQueued = checkInteger("maxQueuedMessages", options.maxQueuedMessages, 1000, 1)
     this.#socket = socket
     this.#options = options
-    this.#context = options.secureContext ?? createSecureContext(options)
+    // A session id context is what OpenSSL needs to resume sessions of a server that verifies
+    // clients (without one a resumed mutual-TLS handshake fails with internal_error, measured);
+    // tls.Server sets one itself, a bare TLSSocket does not.
+    this.#context =
+      options.secureContext ?? createSecureContext({ sessionIdContext: randomBytes(16).toString("hex"), ...options })
     if (this.#idleMs > 0) {
       this.#sweep = setInterval(() => this.#reap(), Math.max(50, Math.min(this.#idleMs / 2, 10_000)))
       this.#sweep.unref()

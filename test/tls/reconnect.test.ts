@@ -11,7 +11,20 @@
 import { describe, it } from "node:test"
 import assert from "node:assert/strict"
 import { TlsClient, TlsServer, type MessageSocket } from "../../src/index.js"
-import { boundRouter, bystander, clientTls, dealer, request, serverTls, text, until, watch, type Lib } from "./helpers.js"
+import {
+  boundRouter,
+  bystander,
+  clientTls,
+  dealer,
+  mutualClient,
+  mutualServer,
+  request,
+  serverTls,
+  text,
+  until,
+  watch,
+  type Lib,
+} from "./helpers.js"
 
 /** The first TLS bytes a client writes: a real ClientHello, captured without any server. */
 async function captureClientHello(): Promise<Buffer> {
@@ -168,6 +181,27 @@ for (const lib of ["ironhouse", "zeromq"] as const satisfies readonly Lib[]) {
     })
   })
 }
+
+describe("TLS resumption with mutual TLS", () => {
+  it("a mutual-TLS session resumes, and the resumed session still names the client's certificate", async () => {
+    const { socket, address } = await boundRouter("ironhouse")
+    const server = new TlsServer(socket, { ...mutualServer, respond: (m, s) => [s.peer!.subject?.CN ?? "-", ...m] })
+    const d = dealer("ironhouse")
+    d.connect(address)
+    const client = new TlsClient(d, mutualClient)
+    await client.send("a")
+    assert.deepEqual(text(await client.receive()), ["test-client", "a"])
+    await until(() => client.ticket !== undefined, "a ticket")
+    const peer = await client.reconnect()
+    assert.equal(peer.sessionReused, true)
+    await client.send("b")
+    assert.deepEqual(text(await client.receive()), ["test-client", "b"])
+    await client.close()
+    d.close()
+    await server.close()
+    socket.close()
+  })
+})
 
 describe("TLS session table: idle expiry and the cap", () => {
   it("an idle session is reaped; the cap evicts the least recently active", async () => {
