@@ -143,9 +143,10 @@ export class TlsClient extends EventEmitter<TlsClientEvents> {
     await this.connect()
     const session = this.#session!
     if (session.ended) throw this.#endError ?? new TlsSessionError(TlsEndReason.CLOSED, "TLS session ended")
-    session.send(frames)
+    const room = session.send(frames)
     this.#hold = false
     if (this.#checked.lockstep) await this.#kick()
+    else if (!room) await session.drained() // back-pressure: the socket's send() paces TLS output
   }
 
   /** The next message from the server. */

@@ -86,9 +86,12 @@ export class TlsServerSession {
   get ended(): boolean {
     return this.core.ended
   }
-  /** Send a message to this peer (lockstep: it leaves with the next reply). */
-  send(message: MessageLike | MessageLike[]): void {
-    this.core.send(toFrames(message))
+  /**
+   * Send a message to this peer (lockstep: it leaves with the next reply). Resolves at once,
+   * or when TLS has drained if it buffered past its high-water mark.
+   */
+  send(message: MessageLike | MessageLike[]): Promise<void> {
+    return this.core.send(toFrames(message)) ? Promise.resolve() : this.core.drained()
   }
   /** close_notify, then the session ends (reason local-close). */
   close(): void {
@@ -400,7 +403,7 @@ export class TlsServer extends EventEmitter<TlsServerEvents> {
     const work = (async () => {
       try {
         const reply = await respond(message, s)
-        if (reply !== undefined && !s.core.ended) s.send(reply as MessageLike | MessageLike[])
+        if (reply !== undefined && !s.core.ended) await s.send(reply as MessageLike | MessageLike[])
       } catch (error) {
         this.emit("respond:error", { session: s, error })
       }

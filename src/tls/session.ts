@@ -195,15 +195,31 @@ export class TlsSession {
     this.#transport.push(payload)
   }
 
-  /** Send one application message (frames framing) or bytes (raw framing). */
-  send(frames: readonly Uint8Array[]): void {
-    if (this.#ended) return
+  /**
+   * Send one application message (frames framing) or bytes (raw framing). false: TLS has
+   * buffered past its high-water mark; await `drained()` before sending more.
+   */
+  send(frames: readonly Uint8Array[]): boolean {
+    if (this.#ended) return true
     this.activity++
-    if (this.#options.framing === "frames") {
-      this.#tls.write(encodeMessage(frames))
-    } else {
-      for (const f of frames) if (f.byteLength > 0) this.#tls.write(f)
-    }
+    if (this.#options.framing === "frames") return this.#tls.write(encodeMessage(frames))
+    let room = true
+    for (const f of frames) if (f.byteLength > 0) room = this.#tls.write(f)
+    return room
+  }
+
+  /** Resolves when TLS wants more (or the session ended). */
+  drained(): Promise<void> {
+    if (this.#ended || !this.#tls.writableNeedDrain) return Promise.resolve()
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.#tls.off("drain", done)
+        this.#tls.off("close", done)
+        resolve()
+      }
+      this.#tls.on("drain", done)
+      this.#tls.on("close", done)
+    })
   }
 
   /** Frames framing: write a no-op unit (an application data record that carries no message). */
