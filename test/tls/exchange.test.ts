@@ -141,6 +141,41 @@ describe("TLS over ZeroMQ: handshake and multipart exchange", () => {
     socket.close()
   })
 
+  it("a lockstep DEALER client sends [\"\", tls-bytes], one request at a time, never an empty payload", async () => {
+    const { socket, address } = await boundRouter("ironhouse")
+    const server = new TlsServer(socket, { ...serverTls, lockstep: true, respond: (m) => m })
+    const d = dealer("ironhouse")
+    d.connect(address)
+    const sent: Buffer[][] = []
+    let inFlight = 0
+    let maxInFlight = 0
+    const recording = {
+      send: async (m: Uint8Array | Uint8Array[]) => {
+        const frames = (Array.isArray(m) ? m : [m]).map((f) => Buffer.from(f))
+        sent.push(frames)
+        maxInFlight = Math.max(maxInFlight, ++inFlight)
+        await d.send(frames)
+      },
+      receive: async () => {
+        const r = await d.receive()
+        inFlight--
+        return r
+      },
+    }
+    const client = new TlsClient(recording, { ...clientTls, envelope: "dealer", lockstep: true })
+    for (const body of ["a", "b", "c"]) {
+      await client.send(body)
+      assert.deepEqual(text(await client.receive()), [body])
+    }
+    await client.close()
+    assert.ok(sent.length >= 5, `handshake and three messages: ${sent.length} requests`)
+    assert.ok(sent.every((f) => f.length === 2 && f[0]!.length === 0 && f[1]!.length > 0))
+    assert.equal(maxInFlight, 1, "strict lockstep")
+    await server.close()
+    d.close()
+    socket.close()
+  })
+
   it("ALPN and SNI reach the other side", async () => {
     const { socket, address } = await boundRouter("ironhouse")
     const server = new TlsServer(socket, { ...serverTls, ALPNProtocols: ["ironhouse/1"], respond: (m, s) => [s.peer!.servername ?? "-", ...m] })
