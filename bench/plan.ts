@@ -11,6 +11,8 @@ import { Test, Unit, type Column, type RowKey, type Security } from "./rows.js"
 export const THROUGHPUT_SIZES = [16, 256, 4096, 65536] as const
 export const LATENCY_SIZE = 64
 export const HANDSHAKE_SIZE = 64
+/** Issue 11: TLS-over-ZeroMQ message sizes. */
+export const TLS_SIZES = [256, 65536] as const
 
 export interface Settings {
   /** Sending / round-trip / handshake loop time per run. */
@@ -241,6 +243,61 @@ export function planMeasurements(settings: Settings, c: CReference): Measurement
               concurrency: settings.handshakeConcurrency,
               endpoint: text(ready, "endpoint"),
               serverKey: optionalText(ready, "serverKey"),
+            }),
+          ],
+          resultFrom: "client",
+          timeoutMs,
+        },
+      })
+    }
+  }
+
+  // ---- Issue 11: TLS over ZeroMQ, over each library's sockets (bench/tls-bench.ts) ----
+  for (const size of TLS_SIZES) {
+    const group = `${Test.TLS_THROUGHPUT} ${formatSize(size)}`
+    const rows: Measurement["rows"] = [
+      { key: { test: Test.TLS_THROUGHPUT, security: "TLS", size, unit: Unit.MSG_PER_SEC }, read: (r) => field(r, "msgPerSec") },
+      {
+        key: { test: Test.TLS_THROUGHPUT, security: "TLS", size, unit: Unit.MB_PER_SEC },
+        read: (r) => (field(r, "msgPerSec") * size) / 1e6,
+      },
+    ]
+    for (const impl of impls) {
+      plan.push({
+        group,
+        column: impl,
+        rows,
+        scenario: {
+          server: nodeRole("tls-bench", { impl, security: "NULL", count: 0 }),
+          clients: (ready) => [
+            nodeRole("tls-bench", { impl, security: "NULL", count: 1, size, durationMs: settings.durationMs, endpoint: text(ready, "endpoint") }),
+          ],
+          resultFrom: "server",
+          timeoutMs,
+        },
+      })
+    }
+  }
+  {
+    const group = `${Test.TLS_HANDSHAKES} (concurrency ${settings.handshakeConcurrency})`
+    const rows: Measurement["rows"] = [
+      { key: { test: Test.TLS_HANDSHAKES, security: "TLS", size: null, unit: Unit.HANDSHAKES_PER_SEC }, read: (r) => field(r, "perSec") },
+    ]
+    for (const impl of impls) {
+      plan.push({
+        group,
+        column: impl,
+        rows,
+        scenario: {
+          server: nodeRole("tls-bench", { impl, security: "NULL", count: 0 }),
+          clients: (ready) => [
+            nodeRole("tls-bench", {
+              impl,
+              security: "NULL",
+              count: 2,
+              durationMs: settings.durationMs,
+              concurrency: settings.handshakeConcurrency,
+              endpoint: text(ready, "endpoint"),
             }),
           ],
           resultFrom: "client",

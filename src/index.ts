@@ -128,3 +128,20 @@ export {
   type LoadedGateway,
   type AuditSink as GatewayAuditSink,
 } from "./gateway/index.js"
+// ---- TLS over ZeroMQ messages (issue 11): Node's OpenSSL per peer, TLSZMQ-compatible ----------
+export {
+  TlsServer,
+  TlsServerSession,
+  TlsClient,
+  TlsEndReason,
+  TlsSessionError,
+  type TlsServerOptions,
+  type TlsServerMessage,
+  type TlsServerEvents,
+  type TlsReply,
+  type TlsClientOptions,
+  type TlsClientEvents,
+  type TlsPeer,
+  type TlsFraming,
+  type TlsMessageOptions,
+} from "./tls/index.js"

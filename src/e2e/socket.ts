@@ -25,12 +25,8 @@ import type { MessageInput } from "./common.js"
 import { E2eCode, E2eError, type E2eEvent } from "./events.js"
 import { E2eServerCore, type E2ePeer, type E2eServerOptions, type E2eServerOutput } from "./server-sessions.js"
 
-/** What the adapters need of a socket: zeromq v6's send() and receive(). */
-export interface MessageSocket {
-  send(message: Uint8Array[]): Promise<void>
-  receive(): Promise<Uint8Array[]>
-  close?(): void
-}
+import type { MessageSocket } from "../socket/message-socket.js"
+export type { MessageSocket } from "../socket/message-socket.js"
 
 const systemEnv: MechanismEnvironment = {
   randomBytes: (n) => randomBytes(n),
