@@ -17,7 +17,8 @@
  * Socket sends are serialized (a zeromq socket refuses concurrent sends). Every refusal
  * and drop is an "event" (E2eEvent); the adapters never throw from their receive loop.
  */
-import { randomBytes } from "../crypto/index.js"
+import { cryptoReady, randomBytes } from "../crypto/index.js"
+import { readyBackend } from "../crypto/active-backend.js"
 import { ErrorCode } from "../errors.js"
 import type { Authenticate, AuthRequest, MechanismEnvironment } from "../mechanism/mechanism.js"
 import { E2eClientSession, type E2eClientOptions, type E2eClientOutput } from "./client-session.js"
@@ -147,6 +148,8 @@ export class CurveZmqClient implements AsyncIterable<Uint8Array[]> {
   #failure: unknown
   #ready: Promise<void>
   #readyResolve: (() => void) | undefined
+  /** Set while the crypto backend is still loading: resolves once the session has started. */
+  #started: Promise<void> | undefined
   /** REQ: requests sent and not yet answered; the loop receives only while there is one. */
   #outstanding = 0
   #wake: (() => void) | undefined
@@ -165,8 +168,20 @@ export class CurveZmqClient implements AsyncIterable<Uint8Array[]> {
     const period = Math.max(10, Math.min(1000, Math.floor((options.handshakeTimeoutMs ?? 10_000) / 4)))
     this.#timer = setInterval(() => this.#handle(this.#session.tick()), period)
     this.#timer.unref?.()
-    this.#handle(this.#session.start())
-    void this.#loop()
+    // The WebAssembly backend is usable once loaded: start at once when the backend is ready
+    // (sodium-native always is), else as soon as it is; send() waits for that start.
+    const start = (): void => {
+      if (this.#closed) return
+      this.#handle(this.#session.start())
+      void this.#loop()
+    }
+    if (readyBackend() !== undefined) start()
+    else {
+      this.#started = cryptoReady().then(start, (error: unknown) => {
+        this.#failure = error
+        this.#pump.end(error)
+      })
+    }
   }
 
   /** Resolves once the first session is established. */
@@ -254,6 +269,7 @@ export class CurveZmqClient implements AsyncIterable<Uint8Array[]> {
 
   /** Send one application message (frames kept). Queued while a handshake runs. */
   async send(message: MessageInput): Promise<void> {
+    if (this.#started !== undefined) await this.#started
     if (this.#closed) throw closedError()
     if (this.#failure !== undefined) throw this.#failure
     await this.#handle(this.#session.send(message))
@@ -329,7 +345,9 @@ export class CurveZmqServer implements AsyncIterable<E2eIncoming> {
     this.#pump = new Pump(socket, options.maxInbox ?? 1000)
     this.#timer = setInterval(() => this.#handle(this.#core.tick()), options.tickMs ?? 1000)
     this.#timer.unref?.()
-    void this.#loop()
+    // Nothing is read before the crypto backend is ready (the WebAssembly one loads first).
+    if (readyBackend() !== undefined) void this.#loop()
+    else void cryptoReady().then(() => this.#loop(), (error: unknown) => this.#pump.end(error))
   }
 
   get sessionCount(): number {
