@@ -5,6 +5,8 @@
  * connection engine) is exported too, for embedding Ironhouse in other transports.
  */
 export { ErrorCode, ProtocolError, AuthError } from "./errors.js"
+// zeromq-style `version` (libzmq behaviour level) and `capability` (issue 15 item 1)
+export { version, ironhouseVersion, capability } from "./version.js"
 export { z85Encode, z85Decode } from "./wire/z85.js"
 export { curveKeyPair, curvePublicKey } from "./crypto/keys.js"
 export { DEFAULT_LIMITS, type Limits, type Frame, type Metadata } from "./wire/types.js"

@@ -73,6 +73,9 @@ export interface Impl {
   XPublisher: Ctor<Base & Sender & Receiver>
   XSubscriber: Ctor<Base & Sender & Receiver>
   curveKeyPair(): { publicKey: string; secretKey: string }
+  // ---- drop-in additions (issue 15) ----
+  version: string
+  capability: Partial<Record<"ipc" | "pgm" | "tipc" | "norm" | "curve" | "gssapi" | "draft", boolean>>
 }
 
 const str = (m: Buffer[]): string[] => m.map((f) => f.toString())
@@ -329,6 +332,16 @@ export function behaviourSuite(name: string, zmq: Impl): void {
       const types = seen.map((e) => e.type)
       assert.deepEqual(types.filter((t) => ["bind", "accept", "handshake"].includes(t)), ["bind", "accept", "handshake"])
       assert.equal(seen.find((e) => e.type === "bind")?.address, pull.lastEndpoint)
+    })
+  })
+
+  // ---- issue 15: what a zeromq program relies on (drop-in) --------------------------------
+  describe(`drop-in behaviour: ${name}`, () => {
+    it("version is the libzmq API level 4.3.5; capability says ipc and curve work", () => {
+      assert.equal(zmq.version, "4.3.5")
+      assert.equal(zmq.capability.ipc, true)
+      assert.equal(zmq.capability.curve, true)
+      for (const [key, value] of Object.entries(zmq.capability)) assert.equal(typeof value, "boolean", key)
     })
   })
 }
