@@ -82,3 +82,6 @@ export { zapProtocolClient, type ZapProtocolHandler } from "./auth/zap-client.js
 export { answerZapRequest } from "./auth/zap-handler.js"
 export { serveZeromqZap, type ZeromqZapServer } from "./auth/zeromq-zap.js"
 export { Certificate, CertificateError, CertificateStore } from "./cert/index.js"
+
+// ---- Drop-in for `zeromq` (issue 15): its type names for events ------------------------------
+export type { SocketEvent as Event, SocketEventType as EventType, SocketEventOfType as EventOfType } from "./socket/index.js"

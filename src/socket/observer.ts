@@ -24,7 +24,8 @@ export type SocketEvent =
   | { type: "accept"; address: string }
   | { type: "accept:error"; address: string; error: EventErrorDetail }
   | { type: "bind"; address: string }
-  | { type: "bind:error"; address: string; error: EventErrorDetail }
+  /** A bind() that failed: always a SocketError, so `errno` is there, as in `zeromq`'s typings. */
+  | { type: "bind:error"; address: string; error: EventErrorDetail & { errno: number } }
   | { type: "connect"; address: string }
   | { type: "connect:delay"; address: string }
   | { type: "connect:retry"; address: string; interval: number }
@@ -40,9 +41,17 @@ export type SocketEvent =
   | { type: "handshake:error:auth"; address: string; error: AuthError }
   | { type: "handshake:error:other"; address: string; error: ProtocolError }
   | { type: "end" }
+  /**
+   * In `zeromq`'s typings (issue 15, item 14) so that code switching over every event type
+   * compiles: libzmq reports a failed close of an endpoint as `close:error` and monitor events
+   * it does not know as `unknown`. Ironhouse's listener close cannot fail and it has no
+   * unknown events, so neither is emitted today.
+   */
+  | { type: "close:error"; address: string; error: EventErrorDetail & { errno: number } }
+  | { type: "unknown" }
 
 export type SocketEventType = SocketEvent["type"]
-export type SocketEventOfType<T extends SocketEventType> = Extract<SocketEvent, { type: T }>
+export type SocketEventOfType<T extends SocketEventType = SocketEventType> = Extract<SocketEvent, { type: T }>
 
 type Listener = (event: SocketEvent) => void
 

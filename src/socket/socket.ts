@@ -29,7 +29,7 @@ import { Dialer, type DialerEvent } from "../transport/dialer.js"
 import { parseEndpoint } from "../transport/endpoint.js"
 import { listen } from "../transport/index.js"
 import type { Listener } from "../transport/listener.js"
-import { Context, context as defaultContext } from "./context.js"
+import { Context, context as defaultContext, socketClosed, socketOpened } from "./context.js"
 import { FairQueue } from "./fair-queue.js"
 import { asBuffers, toFrames, type MessageLike } from "./message.js"
 import { Observer, type SocketEvent } from "./observer.js"
@@ -93,6 +93,26 @@ interface ListenerEntry {
 
 const INSPECT = Symbol.for("nodejs.util.inspect.custom")
 
+/**
+ * libzmq's ZMQ_TYPE numbers (zmq.h), which `zeromq`'s `socket.type` returns. Keyed by string,
+ * not SocketTypeName, so that STREAM (a socket type being added on another branch) needs no
+ * type change here.
+ */
+const ZMQ_TYPE: Readonly<Record<string, number>> = {
+  PAIR: 0,
+  PUB: 1,
+  SUB: 2,
+  REQ: 3,
+  REP: 4,
+  DEALER: 5,
+  ROUTER: 6,
+  PULL: 7,
+  PUSH: 8,
+  XPUB: 9,
+  XSUB: 10,
+  STREAM: 11,
+}
+
 export abstract class Socket {
   readonly #type: SocketTypeName
   readonly #allowed: ReadonlySet<string>
@@ -138,7 +158,9 @@ export abstract class Socket {
     }
     this.#context = ctx
     if (!ctx.blocky) this.#options.linger = 0
+    if (ctx.ipv6) this.#options.ipv6 = true // ZMQ_IPV6 of the context: the sockets' default (issue 15)
     applyOptions(this.#options, allowed, options, this.constructor.name, new Set(["context"]))
+    socketOpened(ctx) // the context's maxSockets (EMFILE), after every check that may throw (issue 15)
     if (this.#options.trackPeers) this.#peers = new WeakMap()
     // One timer per socket decides whether it keeps the process alive; never fires in practice.
     this.#keepAlive = setInterval(() => {}, 0x7fffffff)
@@ -238,6 +260,14 @@ export abstract class Socket {
   /** The socket type name (RFC 37 Socket-Type), e.g. "DEALER". */
   get socketType(): SocketTypeName {
     return this.#type
+  }
+
+  /**
+   * ZMQ_TYPE as `zeromq` reports it: libzmq's number (PAIR 0, PUB 1, SUB 2, REQ 3, REP 4,
+   * DEALER 5, ROUTER 6, PULL 7, PUSH 8, XPUB 9, XSUB 10), see `SocketType` (issue 15).
+   */
+  get type(): number {
+    return ZMQ_TYPE[this.#type] ?? -1
   }
 
   /** The context this socket belongs to. */
@@ -905,6 +935,7 @@ export abstract class Socket {
   close(): void {
     if (this.#closed) return
     this.#closed = true
+    socketClosed(this.#context) // frees its place under the context's maxSockets (issue 15)
     const sw = this.#sendWaiter
     if (sw !== undefined) this.#finishSend(sw, socketError("EAGAIN"))
     const rw = this.#receiveWaiter

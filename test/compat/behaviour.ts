@@ -59,6 +59,17 @@ interface RoutingId {
   routingId: string | null
 }
 
+interface ContextLike {
+  ioThreads: number
+  ipv6: boolean
+  maxSockets: number
+  readonly maxSocketsLimit: number
+  maxMessageSize: number
+  threadPriority: number
+  threadSchedulingPolicy: number
+  blocky: boolean
+}
+
 /** The part of the module API the suite uses (both `zeromq` and Ironhouse have it). */
 export interface Impl {
   Pair: Ctor<Base & Sender & Receiver>
@@ -74,6 +85,7 @@ export interface Impl {
   XSubscriber: Ctor<Base & Sender & Receiver>
   curveKeyPair(): { publicKey: string; secretKey: string }
   // ---- drop-in additions (issue 15) ----
+  Context: new (options?: Options) => ContextLike
   version: string
   capability: Partial<Record<"ipc" | "pgm" | "tipc" | "norm" | "curve" | "gssapi" | "draft", boolean>>
 }
@@ -85,6 +97,13 @@ function code(c: string): (err: unknown) => boolean {
     assert.equal((err as { code?: unknown }).code, c, `expected code ${c}, got ${String(err)}`)
     return true
   }
+}
+
+/** zeromq's EINVAL for a context option value (errno 22): an Error there, a RangeError here. */
+function einval(err: unknown): boolean {
+  const e = err as { code?: unknown; errno?: unknown }
+  assert.deepEqual([e.code, e.errno], ["EINVAL", osConstants.errno.EINVAL], String(err))
+  return true
 }
 
 function ipcEndpoint(): string {
@@ -342,6 +361,73 @@ export function behaviourSuite(name: string, zmq: Impl): void {
       assert.equal(zmq.capability.ipc, true)
       assert.equal(zmq.capability.curve, true)
       for (const [key, value] of Object.entries(zmq.capability)) assert.equal(typeof value, "boolean", key)
+    })
+
+    it("context options: zeromq's names and defaults; values read back; EINVAL out of range; TypeError for a wrong type", () => {
+      const c = new zmq.Context()
+      assert.deepEqual(
+        [c.ioThreads, c.ipv6, c.maxSockets, c.maxSocketsLimit, c.maxMessageSize, c.blocky],
+        [1, false, 1023, 65535, 0x7fffffff, true],
+      )
+      c.ioThreads = 2
+      c.maxSockets = 10
+      c.maxMessageSize = 100
+      c.ipv6 = true
+      c.blocky = false
+      // Accepted (zeromq cannot read these two back; no socket is made in this context:
+      // libzmq applies them to its I/O threads).
+      c.threadPriority = 0
+      c.threadSchedulingPolicy = 0
+      assert.deepEqual([c.ioThreads, c.maxSockets, c.maxMessageSize, c.ipv6, c.blocky], [2, 10, 100, true, false])
+      c.ioThreads = 1.7 // truncated, as zeromq does
+      assert.equal(c.ioThreads, 1)
+      const set = (key: keyof ContextLike, value: unknown) => () => {
+        ;(c as unknown as Record<string, unknown>)[key] = value
+      }
+      for (const [key, value] of [
+        ["ioThreads", -1],
+        ["ioThreads", 2 ** 31],
+        ["maxSockets", 0],
+        ["maxMessageSize", -1],
+        ["maxMessageSize", 2 ** 31],
+        ["threadPriority", -1],
+        ["threadSchedulingPolicy", -1],
+      ] as const) {
+        assert.throws(set(key, value), einval, `${key} = ${value}`)
+      }
+      for (const [key, value] of [
+        ["ioThreads", "2"],
+        ["maxSockets", null],
+        ["maxMessageSize", undefined],
+        ["ipv6", 1],
+        ["blocky", "yes"],
+      ] as const) {
+        assert.throws(set(key, value), TypeError, `${key} = ${String(value)}`)
+      }
+      assert.deepEqual([c.ioThreads, c.maxSockets, c.maxMessageSize, c.ipv6, c.blocky], [1, 10, 100, true, false])
+    })
+
+    it("context options: maxSocketsLimit is read-only; constructor options checked the same way; unknown ones throw", () => {
+      const c = new zmq.Context({ ioThreads: 2, ipv6: true, maxSockets: 64, maxMessageSize: 1000, blocky: false })
+      assert.deepEqual([c.ioThreads, c.ipv6, c.maxSockets, c.maxMessageSize, c.blocky], [2, true, 64, 1000, false])
+      assert.throws(() => {
+        ;(c as { maxSocketsLimit: number }).maxSocketsLimit = 1
+      }, TypeError)
+      assert.equal(c.maxSocketsLimit, 65535)
+      assert.throws(() => new zmq.Context({ maxSocketsLimit: 1 }), TypeError)
+      assert.throws(() => new zmq.Context({ ioThreads: -1 }), einval)
+      assert.throws(() => new zmq.Context({ ipv6: "yes" }), TypeError)
+      assert.throws(() => new zmq.Context({ ioThread: 2 }), TypeError) // misspelt: never ignored
+      assert.throws(() => new zmq.Context(null as never), TypeError)
+      assert.throws(() => new zmq.Context(5 as never), TypeError)
+    })
+
+    it("context ipv6: sockets created in the context afterwards have ipv6 on", () => {
+      const c = new zmq.Context({ ipv6: true })
+      const s = track(new zmq.Pull({ context: c }))
+      assert.equal((s as unknown as { ipv6: boolean }).ipv6, true)
+      const plain = track(new zmq.Pull({ context: new zmq.Context() }))
+      assert.equal((plain as unknown as { ipv6: boolean }).ipv6, false)
     })
   })
 }
