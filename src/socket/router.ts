@@ -76,6 +76,7 @@ export class Router extends Socket {
 
   constructor(options?: RouterOptions) {
     super("ROUTER", new Set(OPTIONS), normalize(options))
+    if (new.target === Router) Object.seal(this) // sealed like zeromq's sockets (issue 15): see Socket
   }
 
   /** Another name for `mandatory` (ZMQ_ROUTER_MANDATORY). */

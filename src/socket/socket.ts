@@ -145,6 +145,13 @@ export abstract class Socket {
   #keptAlive = false
   #peers: WeakMap<Buffer[], PeerInfo> | undefined
 
+  /**
+   * Sockets are sealed, like `zeromq`'s (issue 15): assigning a property a socket does not
+   * have (a misspelt option, `sock.sendHighWatermark = 5`) throws a TypeError in strict code
+   * instead of being silently ignored. Each concrete class seals at the end of its own
+   * constructor when it is the most-derived class (`new.target`), after its fields exist;
+   * an application's subclass is left extensible (zeromq's native sockets refuse even that).
+   */
   protected constructor(type: SocketTypeName, allowed: ReadonlySet<string>, options: object | undefined) {
     this.#type = type
     this.#allowed = allowed

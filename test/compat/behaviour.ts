@@ -429,5 +429,40 @@ export function behaviourSuite(name: string, zmq: Impl): void {
       const plain = track(new zmq.Pull({ context: new zmq.Context() }))
       assert.equal((plain as unknown as { ipv6: boolean }).ipv6, false)
     })
+
+    it("sockets and contexts are sealed: an unknown or misspelt property is a TypeError, never ignored", () => {
+      const sockets = [
+        track(new zmq.Pair()),
+        track(new zmq.Push()),
+        track(new zmq.Pull()),
+        track(new zmq.Request()),
+        track(new zmq.Reply()),
+        track(new zmq.Dealer()),
+        track(new zmq.Router()),
+        track(new zmq.Publisher()),
+        track(new zmq.Subscriber()),
+        track(new zmq.XPublisher()),
+        track(new zmq.XSubscriber()),
+      ]
+      for (const s of sockets) {
+        const o = s as unknown as Record<string, unknown>
+        assert.throws(() => {
+          o.sendHighWatermark = 5 // misspelt sendHighWaterMark
+        }, TypeError)
+        assert.throws(() => {
+          o.closed = true // read-only
+        }, TypeError)
+        assert.equal(Object.isExtensible(s), false)
+        assert.equal("sendHighWatermark" in s, false)
+        s.linger = 0 // known options still work
+        assert.equal(s.linger, 0)
+      }
+      for (const c of [new zmq.Context(), new zmq.Context({ ioThreads: 1 })]) {
+        assert.throws(() => {
+          ;(c as unknown as Record<string, unknown>).ioThread = 2
+        }, TypeError)
+        assert.equal(Object.isExtensible(c), false)
+      }
+    })
   })
 }

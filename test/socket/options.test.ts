@@ -171,6 +171,6 @@ describe("socket options", () => {
     const d = new Push()
     assert.equal(d.context, context)
     d.close()
-    throwsTyped(() => new Context({ ioThreads: 2 } as never), TypeError, /unknown context option "ioThreads"/)
+    throwsTyped(() => new Context({ ioThread: 2 } as never), TypeError, /unknown context option "ioThread"/)
   })
 })
