@@ -88,18 +88,20 @@ export class Observer {
     if (this.#listeners !== undefined) this.#scheduleDispatch()
   }
 
-  /** The next event; rejects with EAGAIN once closed and drained, EBUSY if a receive() waits. */
+  /**
+   * The next event. As in `zeromq` (issue 15, items 8 and 11) these throw synchronously, not
+   * as a rejection: EBADF once the observer is closed and drained (after the `end` event),
+   * EBUSY while another receive() waits, and an Error in event emitter mode (after on()).
+   */
   receive(): Promise<SocketEvent> {
     if (this.#listeners !== undefined) {
-      return Promise.reject(
-        new Error("Observer is in event emitter mode. After a call to events.on() it is not possible to read events with events.receive()."),
-      )
+      throw new Error("Observer is in event emitter mode. After a call to events.on() it is not possible to read events with events.receive().")
     }
     const event = this.#queue.shift()
     if (event !== undefined) return Promise.resolve(event)
-    if (this.#closed) return Promise.reject(socketError("EAGAIN", "Observer is closed"))
+    if (this.#closed) throw socketError("EBADF")
     if (this.#waiter !== undefined) {
-      return Promise.reject(socketError("EBUSY", "Observer is busy reading; only one receive operation may be in progress at any time"))
+      throw socketError("EBUSY", "Observer is busy reading; only one receive operation may be in progress at any time")
     }
     return new Promise<SocketEvent>((resolve, reject) => {
       this.#waiter = { resolve, reject }
@@ -144,7 +146,8 @@ export class Observer {
         try {
           return { done: false, value: await this.receive() }
         } catch (err) {
-          if (this.#closed && (err as { code?: unknown }).code === "EAGAIN") return { done: true, value: undefined }
+          const code = (err as { code?: unknown }).code
+          if (this.#closed && (code === "EAGAIN" || code === "EBADF")) return { done: true, value: undefined }
           throw err
         }
       },

@@ -702,11 +702,11 @@ export abstract class Socket {
    * the high-water mark is reached (or no peer is there, for the types that wait).
    */
   protected sendMessage(message: MessageLike | MessageLike[], options?: OperationOptions): Promise<void> {
-    if (this.#closed) return Promise.reject(socketError("EBADF"))
+    // EBADF and EBUSY are thrown, not returned as a rejection, as `zeromq` does (issue 15,
+    // item 11): `await send()` sees the same error either way.
+    if (this.#closed) throw socketError("EBADF")
     if (this.#sendWaiter !== undefined) {
-      return Promise.reject(
-        socketError("EBUSY", "Socket is busy writing; only one send operation may be in progress at any time"),
-      )
+      throw socketError("EBUSY", "Socket is busy writing; only one send operation may be in progress at any time")
     }
     const frames = toFrames(message)
     if (frames.length > 1 && this.#options.conflate && this.#allowed.has("conflate")) {
@@ -787,11 +787,10 @@ export abstract class Socket {
   }
 
   #receive(withPeer: boolean, options: OperationOptions | undefined): Promise<Buffer[] | MessageWithPeer> {
-    if (this.#closed) return Promise.reject(socketError("EBADF"))
+    // Thrown like `zeromq` (issue 15, item 11); see sendMessage().
+    if (this.#closed) throw socketError("EBADF")
     if (this.#receiveWaiter !== undefined) {
-      return Promise.reject(
-        socketError("EBUSY", "Socket is busy reading; only one receive operation may be in progress at any time"),
-      )
+      throw socketError("EBUSY", "Socket is busy reading; only one receive operation may be in progress at any time")
     }
     const signal = options?.signal
     if (signal?.aborted) return Promise.reject(signal.reason)
@@ -878,7 +877,11 @@ export abstract class Socket {
           }
           if (frames !== undefined) return Promise.resolve({ done: false, value: this.#deliver(frames, false) as Buffer[] })
         }
-        return this.receiveMessage().then((value) => ({ done: false, value }), endOnClose)
+        try {
+          return this.receiveMessage().then((value) => ({ done: false, value }), endOnClose)
+        } catch (err) {
+          return Promise.reject(err) // EBUSY (thrown by receive()): next() always returns a promise
+        }
       },
       return: (): Promise<IteratorResult<Buffer[], undefined>> => Promise.resolve(done),
     }

@@ -464,5 +464,49 @@ export function behaviourSuite(name: string, zmq: Impl): void {
         assert.equal(Object.isExtensible(c), false)
       }
     })
+
+    it("thrown synchronously as zeromq: EBUSY for a second send/receive/events.receive, EBADF when closed, emitter mode", async () => {
+      const push = track(new zmq.Push({ sendTimeout: -1 })) // no peer: send() waits
+      const pull = track(new zmq.Pull())
+      const sending = push.send("a")
+      const receiving = pull.receive()
+      assert.throws(() => push.send("b"), code("EBUSY"))
+      assert.throws(() => pull.receive(), code("EBUSY"))
+      const events = pull.events as unknown as { receive(): Promise<Event> }
+      const waitingEvent = events.receive()
+      assert.throws(() => events.receive(), code("EBUSY"))
+      push.close()
+      pull.close()
+      await assert.rejects(sending, code("EAGAIN"))
+      await assert.rejects(receiving, code("EAGAIN"))
+      assert.equal((await waitingEvent).type, "end")
+      assert.throws(() => push.send("c"), code("EBADF"))
+      assert.throws(() => pull.receive(), code("EBADF"))
+      const emitter = track(new zmq.Pull()).events as unknown as { on(t: string, f: () => void): unknown; receive(): Promise<Event> }
+      emitter.on("bind", () => {})
+      assert.throws(() => emitter.receive(), /event emitter mode/)
+    })
+
+    it("observer: after the end event, events.receive() throws EBADF", async () => {
+      const s = track(new zmq.Pull())
+      const events = s.events as unknown as { receive(): Promise<Event>; readonly closed: boolean }
+      await s.bind("tcp://127.0.0.1:*")
+      s.close()
+      const seen: string[] = []
+      for (;;) {
+        const event = await events.receive()
+        seen.push(event.type)
+        if (event.type === "end") break
+      }
+      assert.deepEqual(seen, ["bind", "close", "end"])
+      assert.throws(() => events.receive(), (err: unknown) => {
+        const e = err as { code?: unknown; errno?: unknown }
+        assert.deepEqual([e.code, e.errno], ["EBADF", osConstants.errno.EBADF])
+        return true
+      })
+      assert.equal(events.closed, true)
+      // For awaiting code it is a rejection with the same code.
+      await assert.rejects(async () => events.receive(), code("EBADF"))
+    })
   })
 }
