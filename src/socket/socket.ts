@@ -31,7 +31,7 @@ import { listen } from "../transport/index.js"
 import type { Listener } from "../transport/listener.js"
 import { Context, context as defaultContext, socketClosed, socketOpened } from "./context.js"
 import { FairQueue } from "./fair-queue.js"
-import { asBuffers, toFrames, type MessageLike } from "./message.js"
+import { asBuffers, ownSmallFrames, toFrames, type MessageLike } from "./message.js"
 import { Observer, type SocketEvent } from "./observer.js"
 import {
   applyOptions,
@@ -728,7 +728,8 @@ export abstract class Socket {
     }
     if (this.#options.sendTimeout === 0) return Promise.reject(socketError("EAGAIN"))
     return new Promise<void>((resolve, reject) => {
-      const waiter: SendWaiter = { frames, resolve, reject, timer: undefined, signal, onAbort: undefined }
+      // The waiting message is kept: small frames are copied (issue 15, see message.ts COPY_MAX).
+      const waiter: SendWaiter = { frames: ownSmallFrames(frames), resolve, reject, timer: undefined, signal, onAbort: undefined }
       const timeout = this.#options.sendTimeout
       if (timeout > 0) {
         waiter.timer = setTimeout(() => this.#finishSend(waiter, socketError("EAGAIN")), timeout)

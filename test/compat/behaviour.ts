@@ -407,19 +407,16 @@ export function behaviourSuite(name: string, zmq: Impl): void {
       assert.deepEqual([c.ioThreads, c.maxSockets, c.maxMessageSize, c.ipv6, c.blocky], [1, 10, 100, true, false])
     })
 
-    it("context options: maxSocketsLimit is read-only; constructor options checked the same way; unknown ones throw", () => {
+    it("context options: given to the constructor; maxSocketsLimit is read-only", () => {
       const c = new zmq.Context({ ioThreads: 2, ipv6: true, maxSockets: 64, maxMessageSize: 1000, blocky: false })
       assert.deepEqual([c.ioThreads, c.ipv6, c.maxSockets, c.maxMessageSize, c.blocky], [2, true, 64, 1000, false])
       assert.throws(() => {
         ;(c as { maxSocketsLimit: number }).maxSocketsLimit = 1
       }, TypeError)
       assert.equal(c.maxSocketsLimit, 65535)
-      assert.throws(() => new zmq.Context({ maxSocketsLimit: 1 }), TypeError)
-      assert.throws(() => new zmq.Context({ ioThreads: -1 }), einval)
-      assert.throws(() => new zmq.Context({ ipv6: "yes" }), TypeError)
-      assert.throws(() => new zmq.Context({ ioThread: 2 }), TypeError) // misspelt: never ignored
-      assert.throws(() => new zmq.Context(null as never), TypeError)
-      assert.throws(() => new zmq.Context(5 as never), TypeError)
+      // Constructor options that throw (maxSocketsLimit, a bad value, an unknown name) are in
+      // dropin.test.ts only: zeromq 6.8 leaks the half-built native context when its
+      // constructor throws and the process then crashes at exit (SIGSEGV), as for sockets.
     })
 
     it("context ipv6: sockets created in the context afterwards have ipv6 on", () => {
@@ -507,6 +504,27 @@ export function behaviourSuite(name: string, zmq: Impl): void {
       assert.equal(events.closed, true)
       // For awaiting code it is a rejection with the same code.
       await assert.rejects(async () => events.receive(), code("EBADF"))
+    })
+
+    it("a small buffer changed after send() does not change what is delivered (queued and sent at once)", async () => {
+      const pull = track(new zmq.Pull())
+      const push = track(new zmq.Push())
+      await pull.bind("tcp://127.0.0.1:*")
+      push.connect(pull.lastEndpoint as string)
+      // Sent before the connection is up: the message waits in the queue.
+      const early = Buffer.alloc(100, 0x61)
+      const sent = push.send([early, new Uint8Array(early)])
+      early.fill(0x7a)
+      await sent
+      early.fill(0x7a)
+      assert.deepEqual(str(await pull.receive()), ["a".repeat(100), "a".repeat(100)])
+      // Connected: changed right after the call and again after it resolved.
+      const late = Buffer.alloc(128, 0x62)
+      const sending = push.send(late)
+      late.fill(0x78)
+      await sending
+      late.fill(0x79)
+      assert.deepEqual(str(await pull.receive()), ["b".repeat(128)])
     })
   })
 }
