@@ -25,6 +25,14 @@ export function toFrame(frame: MessageLike): Uint8Array {
   if (frame instanceof ArrayBuffer) return new Uint8Array(frame)
   if (typeof SharedArrayBuffer !== "undefined" && frame instanceof SharedArrayBuffer) return new Uint8Array(frame)
   if (typeof frame === "number") return Buffer.from(String(frame), "utf8")
+  // Like `zeromq` (issue 15, item 13), which turns any other value into its string: `true`
+  // is sent as "true", an object as String(object) (its toString(), e.g. "[object Object]").
+  // undefined, symbols and functions stay a TypeError (zeromq: "Message must be present" / a
+  // Symbol cannot be converted).
+  const kind = typeof frame
+  if (kind === "boolean" || kind === "bigint" || (kind === "object" && frame !== null)) {
+    return Buffer.from(String(frame), "utf8")
+  }
   throw new TypeError(
     `expected a message frame (Buffer, Uint8Array, ArrayBuffer, string, number or null), got ${describeValue(frame)}`,
   )

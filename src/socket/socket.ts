@@ -38,10 +38,12 @@ import {
   convertOption,
   defaultOptions,
   isSecretOption,
+  NEXT_CONNECT_WARNING,
   presentOption,
   storeOption,
   type OptionName,
   type OptionValues,
+  warnsAfterConnect,
 } from "./options.js"
 import { Pipe, type PipeOwner } from "./pipe.js"
 import { SocketError, socketError, type SocketErrorCode } from "./socket-error.js"
@@ -125,6 +127,8 @@ export abstract class Socket {
   /** Shared fair queue for the socket types that receive from pipes. */
   protected readonly fq = new FairQueue()
   #pendingHandshakes = 0
+  /** bind() or connect() was called once (zeromq's `endpoints > 0`: options then warn). */
+  #endpointUsed = false
   #lastEndpoint: string | null = null
   #observer: Observer | undefined
   #observerWaiting = false
@@ -194,6 +198,8 @@ export abstract class Socket {
         },
         set(this: Socket, value: unknown) {
           storeOption(this.#options, name, convertOption(name, value))
+          // zeromq's warning for options that apply to later connections only (issue 15).
+          if (this.#endpointUsed && warnsAfterConnect(name)) process.emitWarning(NEXT_CONNECT_WARNING)
           if (name === "trackPeers") this.#peers = this.#options.trackPeers ? (this.#peers ?? new WeakMap()) : undefined
           this.optionChanged(name)
         },
@@ -386,6 +392,7 @@ export abstract class Socket {
       throw socketError("EBADF")
     }
     this.#listeners.set(listener.endpoint, entry)
+    this.#endpointUsed = true
     this.#lastEndpoint = listener.endpoint
     this.#emit({ type: "bind", address: listener.endpoint })
   }
@@ -420,6 +427,7 @@ export abstract class Socket {
     if (this.#closed) throw socketError("EBADF")
     const endpoint = parseEndpoint(address, "connect")
     this.#securityOptions()
+    this.#endpointUsed = true
     const dialer: Dialer = new Dialer(
       endpoint,
       {

@@ -526,5 +526,56 @@ export function behaviourSuite(name: string, zmq: Impl): void {
       late.fill(0x79)
       assert.deepEqual(str(await pull.receive()), ["b".repeat(128)])
     })
+
+    it("values: booleans and objects are sent as their strings; Buffers accepted for zapDomain, plainUsername, plainPassword", async () => {
+      const pull = track(new zmq.Pull())
+      const push = track(new zmq.Push())
+      await pull.bind("tcp://127.0.0.1:*")
+      push.connect(pull.lastEndpoint as string)
+      const send = push.send as (m: unknown) => Promise<void>
+      await send.call(push, true)
+      await send.call(push, [false, { a: 1 }, 12.5, { toString: () => "custom" }])
+      assert.deepEqual(str(await pull.receive()), ["true"])
+      assert.deepEqual(str(await pull.receive()), ["false", "[object Object]", "12.5", "custom"])
+      assert.throws(() => send.call(push, undefined), TypeError)
+      const d = track(new zmq.Dealer()) as unknown as Record<string, unknown>
+      d.zapDomain = Buffer.from("domain")
+      d.plainUsername = Buffer.from("user")
+      d.plainPassword = Buffer.from("secret")
+      assert.deepEqual([d.zapDomain, d.plainUsername, d.plainPassword], ["domain", "user", "secret"])
+      for (const key of ["zapDomain", "plainUsername", "routingId"]) {
+        assert.throws(() => {
+          d[key] = 5
+        }, TypeError)
+      }
+      assert.throws(() => {
+        d.linger = "5"
+      }, TypeError)
+      assert.throws(() => {
+        d.immediate = 1
+      }, TypeError)
+    })
+
+    it("warning 'Socket option will not take effect until next connect/bind.' where zeromq gives it", async () => {
+      const warnings: string[] = []
+      const onWarning = (w: Error) => warnings.push(w.message)
+      process.on("warning", onWarning)
+      try {
+        const d = track(new zmq.Dealer()) as unknown as Base & Record<string, unknown>
+        d.reconnectInterval = 50 // before any connect: no warning
+        d.connect("tcp://127.0.0.1:1")
+        d.linger = 0 // these take effect at once: no warning
+        d.sendHighWaterMark = 5
+        d.receiveTimeout = 10
+        d.sendTimeout = 10
+        d.routingId = "late" // these do not: a warning each
+        d.heartbeatInterval = 50
+        d.immediate = true
+        await new Promise((r) => setImmediate(r)) // warnings are emitted on the next tick
+        assert.deepEqual(warnings, Array(3).fill("Socket option will not take effect until next connect/bind."))
+      } finally {
+        process.off("warning", onWarning)
+      }
+    })
   })
 }
