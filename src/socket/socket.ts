@@ -388,8 +388,10 @@ export abstract class Socket {
     }
     entry.listener = listener
     if (this.#closed) {
+      // close() while this bind was pending: the bind completes (resolves) and the endpoint is
+      // released again before it does, as `zeromq` lets a pending bind finish (issue 15, item 6).
       await listener.close()
-      throw socketError("EBADF")
+      return
     }
     this.#listeners.set(listener.endpoint, entry)
     this.#endpointUsed = true

@@ -577,5 +577,20 @@ export function behaviourSuite(name: string, zmq: Impl): void {
         process.off("warning", onWarning)
       }
     })
+
+    it("close() during a pending bind or unbind lets it finish (it resolves), then the socket is closed", async () => {
+      const a = track(new zmq.Pull())
+      const binding = a.bind("tcp://127.0.0.1:*")
+      a.close()
+      await binding
+      assert.equal(a.closed, true)
+      const b = track(new zmq.Pull())
+      await b.bind("tcp://127.0.0.1:*")
+      const unbinding = b.unbind(b.lastEndpoint as string)
+      b.close()
+      await unbinding
+      assert.equal(b.closed, true)
+      assert.throws(() => b.connect("tcp://127.0.0.1:1"), code("EBADF"))
+    })
   })
 }

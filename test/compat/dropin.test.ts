@@ -158,3 +158,24 @@ describe("drop-in: buffers on send (Ironhouse)", () => {
     }
   })
 })
+
+describe("drop-in: close while busy (Ironhouse)", () => {
+  it("a bind that completes after close() has released its endpoint by the time it resolves", async () => {
+    const probe = new ih.Pull({ linger: 0 })
+    await probe.bind("tcp://127.0.0.1:*")
+    const endpoint = probe.lastEndpoint as string
+    await probe.unbind(endpoint)
+    probe.close()
+    const s = new ih.Pull({ linger: 0 })
+    const binding = s.bind(endpoint)
+    s.close()
+    await binding
+    const again = new ih.Pull({ linger: 0 })
+    try {
+      await again.bind(endpoint) // free: no EADDRINUSE
+      assert.equal(again.lastEndpoint, endpoint)
+    } finally {
+      again.close()
+    }
+  })
+})
