@@ -113,6 +113,16 @@ export class Router extends Socket {
     return id
   }
 
+  /**
+   * A peer connected with `connect(address, { routingId })` is routable from connect() on, as
+   * in libzmq (its pipe exists from zmq_connect unless `immediate`): messages to it wait in
+   * its queue while the connection and handshake run, instead of failing with EHOSTUNREACH
+   * under `mandatory` or being dropped (issue 15, item 7).
+   */
+  protected override attachAtConnect(pipe: Pipe): boolean {
+    return pipe.connectRoutingId !== undefined
+  }
+
   protected xattach(pipe: Pipe): boolean {
     const announced = pipe.peer?.routingId
     let id: Buffer

@@ -217,6 +217,14 @@ export abstract class Socket {
   protected get earlyAttach(): boolean {
     return false
   }
+  /**
+   * Whether this connect-side pipe joins the routing strategies at connect() (before its
+   * connection exists). Default: `earlyAttach`. ROUTER: only pipes with a connect routing id
+   * (issue 15, item 7: libzmq routes to them from connect on).
+   */
+  protected attachAtConnect(_pipe: Pipe): boolean {
+    return this.earlyAttach
+  }
   /** A pipe joins the routing strategies. Return false to refuse it (its connection is closed). */
   protected abstract xattach(pipe: Pipe): boolean
   /** A pipe's handshake completed (after xattach). */
@@ -452,7 +460,7 @@ export abstract class Socket {
     this.#pipes.add(pipe)
     this.#dialers.push({ address, dialer, pipe })
     this.#lastEndpoint = address
-    if (this.earlyAttach && !this.#options.immediate) this.#attach(pipe)
+    if (this.attachAtConnect(pipe) && !this.#options.immediate) this.#attach(pipe)
     dialer.start()
   }
 

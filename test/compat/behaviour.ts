@@ -78,7 +78,9 @@ export interface Impl {
   Request: Ctor<Base & Sender & Receiver & RoutingId>
   Reply: Ctor<Base & Sender & Receiver>
   Dealer: Ctor<Base & Sender & Receiver & RoutingId>
-  Router: Ctor<Base & Sender & Receiver & RoutingId & { mandatory: boolean }>
+  Router: Ctor<
+    Base & Sender & Receiver & RoutingId & { mandatory: boolean; connect(address: string, options?: { routingId?: string }): void }
+  >
   Publisher: Ctor<Base & Sender>
   Subscriber: Ctor<Base & Receiver & { subscribe(...prefixes: Array<string | Buffer>): void; unsubscribe(...prefixes: Array<string | Buffer>): void }>
   XPublisher: Ctor<Base & Sender & Receiver>
@@ -591,6 +593,20 @@ export function behaviourSuite(name: string, zmq: Impl): void {
       await unbinding
       assert.equal(b.closed, true)
       assert.throws(() => b.connect("tcp://127.0.0.1:1"), code("EBADF"))
+    })
+
+    it("ROUTER mandatory: a peer given connect(address, { routingId }) is routable at once (queued during the handshake)", async () => {
+      const dealer = track(new zmq.Dealer())
+      await dealer.bind("tcp://127.0.0.1:*")
+      const router = track(new zmq.Router({ mandatory: true, sendTimeout: 0 }))
+      router.connect(dealer.lastEndpoint as string, { routingId: "d1" })
+      await router.send(["d1", "hello"]) // before any handshake: queued, not EHOSTUNREACH
+      assert.deepEqual(str(await dealer.receive()), ["hello"])
+      // Also while nothing listens yet; other ids still fail.
+      const lonely = track(new zmq.Router({ mandatory: true, sendTimeout: 0 }))
+      lonely.connect("tcp://127.0.0.1:1", { routingId: "nobody-yet" })
+      await lonely.send(["nobody-yet", "x"])
+      await assert.rejects(async () => lonely.send(["other", "x"]), code("EHOSTUNREACH"))
     })
   })
 }
