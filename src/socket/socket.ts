@@ -77,6 +77,8 @@ interface SendWaiter {
 }
 
 interface ReceiveWaiter {
+  /** Holds a message already taken, resolved from setImmediate (#deferReceive): never woken. */
+  deferred?: boolean
   withPeer: boolean
   resolve(value: Buffer[] | MessageWithPeer): void
   reject(err: unknown): void
@@ -141,6 +143,8 @@ export abstract class Socket {
   #receiveWaiter: ReceiveWaiter | undefined
   #wakeSendScheduled = false
   #syncOperations = 0
+  /** Receives resolved at once since the last deferred one (fairness, see #deferReceive). */
+  #syncReceives = 0
   #dirty: Pipe[] = []
   #flushScheduled = false
   #inBurst = false
@@ -819,7 +823,10 @@ export abstract class Socket {
     } catch (err) {
       return Promise.reject(err)
     }
-    if (frames !== undefined) return Promise.resolve(this.#deliver(frames, withPeer))
+    if (frames !== undefined) {
+      if (++this.#syncReceives < MAX_SYNC_OPERATIONS) return Promise.resolve(this.#deliver(frames, withPeer))
+      return this.#deferReceive(frames, withPeer)
+    }
     if (this.#options.receiveTimeout === 0) return Promise.reject(socketError("EAGAIN"))
     return new Promise<Buffer[] | MessageWithPeer>((resolve, reject) => {
       const waiter: ReceiveWaiter = { withPeer, resolve, reject, timer: undefined, signal, onAbort: undefined }
@@ -833,6 +840,22 @@ export abstract class Socket {
       }
       this.#receiveWaiter = waiter
       this.#updateKeepAlive()
+    })
+  }
+
+  /**
+   * Fairness (issue 15, item 10): after MAX_SYNC_OPERATIONS receives that resolved at once
+   * from a long queue, one resolves from setImmediate, so timers and I/O run during a long
+   * receive loop (as with `zeromq`). It holds the receive slot meanwhile (a concurrent
+   * receive() gets EBUSY, so order is kept); close() meanwhile rejects it with EAGAIN.
+   */
+  #deferReceive(frames: Uint8Array[], withPeer: boolean): Promise<Buffer[] | MessageWithPeer> {
+    this.#syncReceives = 0
+    const value = this.#deliver(frames, withPeer)
+    return new Promise<Buffer[] | MessageWithPeer>((resolve, reject) => {
+      const waiter: ReceiveWaiter = { deferred: true, withPeer, resolve, reject, timer: undefined, signal: undefined, onAbort: undefined }
+      this.#receiveWaiter = waiter
+      setImmediate(() => this.#finishReceive(waiter, value))
     })
   }
 
@@ -856,7 +879,7 @@ export abstract class Socket {
   /** A message may be available: hand it to a waiting receive(). */
   protected wakeReceiver(): void {
     const waiter = this.#receiveWaiter
-    if (waiter === undefined) return
+    if (waiter === undefined || waiter.deferred === true) return
     let frames: Uint8Array[] | undefined
     try {
       frames = this.xrecv()
@@ -894,7 +917,12 @@ export abstract class Socket {
           } catch (err) {
             return Promise.reject(err)
           }
-          if (frames !== undefined) return Promise.resolve({ done: false, value: this.#deliver(frames, false) as Buffer[] })
+          if (frames !== undefined) {
+            if (++this.#syncReceives < MAX_SYNC_OPERATIONS) {
+              return Promise.resolve({ done: false, value: this.#deliver(frames, false) as Buffer[] })
+            }
+            return this.#deferReceive(frames, false).then((v) => ({ done: false, value: v as Buffer[] }), endOnClose)
+          }
         }
         try {
           return this.receiveMessage().then((value) => ({ done: false, value }), endOnClose)

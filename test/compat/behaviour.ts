@@ -608,5 +608,31 @@ export function behaviourSuite(name: string, zmq: Impl): void {
       await lonely.send(["nobody-yet", "x"])
       await assert.rejects(async () => lonely.send(["other", "x"]), code("EHOSTUNREACH"))
     })
+
+    it("fairness: a timer fires during a 100 k-message send loop and during a 100 k-message receive loop", async () => {
+      const n = 100_000
+      const pull = track(new zmq.Pull({ receiveHighWaterMark: 0 }))
+      const push = track(new zmq.Push({ sendHighWaterMark: 0 }))
+      await pull.bind("tcp://127.0.0.1:*")
+      push.connect(pull.lastEndpoint as string)
+      await push.send("warm-up")
+      await pull.receive()
+      let sent = 0
+      let firedAtSend = -1
+      setTimeout(() => (firedAtSend = sent), 1)
+      for (; sent < n; sent++) await push.send("m")
+      assert.ok(firedAtSend >= 0 && firedAtSend < n, `the timer fired at ${firedAtSend} of ${n} sends`)
+      // Receive a long queue: wait until messages have piled up (a receive resolves at once).
+      let received = 0
+      while (received < n / 2) {
+        await pull.receive()
+        received++
+      }
+      await new Promise((r) => setTimeout(r, 200))
+      let firedAtReceive = -1
+      setTimeout(() => (firedAtReceive = received), 1)
+      for (; received < n; received++) await pull.receive()
+      assert.ok(firedAtReceive >= 0 && firedAtReceive < n, `the timer fired at ${firedAtReceive} of ${n} receives`)
+    })
   })
 }
