@@ -42,6 +42,8 @@ export const ErrorCode = {
   MALFORMED_FRAME: "ERR_ZMTP_MALFORMED_FRAME",
   /** A declared frame or message size exceeds the configured limit (checked before allocating). */
   MESSAGE_TOO_LARGE: "ERR_ZMTP_MESSAGE_TOO_LARGE",
+  /** A message has more frames than the configured limit (Limits.maxMessageFrames). */
+  TOO_MANY_FRAMES: "ERR_ZMTP_TOO_MANY_FRAMES",
   /** The peer's Socket-Type cannot talk to ours (RFC 37 "The Socket-Type Property"). */
   SOCKET_TYPE_MISMATCH: "ERR_ZMTP_SOCKET_TYPE_MISMATCH",
   /** The handshake did not complete within the handshake interval. */

@@ -9,6 +9,8 @@ export { ErrorCode, ProtocolError, AuthError } from "./errors.js"
 export { version, ironhouseVersion, capability } from "./version.js"
 export { z85Encode, z85Decode } from "./wire/z85.js"
 export { curveKeyPair, curvePublicKey } from "./crypto/keys.js"
+// Issue 7 defect 8: the crypto backend loads without a top-level await; see src/crypto/index.ts.
+export { cryptoReady, useCryptoBackend, type BackendName } from "./crypto/index.js"
 export { DEFAULT_LIMITS, type Limits, type Frame, type Metadata } from "./wire/types.js"
 export { getProperty, makeMetadata } from "./wire/metadata.js"
 export type { AuthRequest, AuthReply, Authenticate } from "./mechanism/mechanism.js"

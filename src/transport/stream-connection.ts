@@ -20,6 +20,10 @@ export interface StreamConnectionHandlers {
 export class StreamConnection {
   readonly engine: Connection
   readonly socket: Socket
+  /** Reading paused because the peer pings without reading (Connection.readPaused). */
+  #pausedForOutput = false
+  /** A 'drain' listener for the engine's back-pressure state is registered. */
+  #drainAwaited = false
   readonly #handlers: StreamConnectionHandlers
   #timer: NodeJS.Timeout | undefined
   #timerAt = Infinity
@@ -60,11 +64,38 @@ export class StreamConnection {
     if (out.length === 0 || this.socket.destroyed) return
     if (out.length === 1) {
       this.socket.write(out[0] as Uint8Array)
-      return
+    } else {
+      this.socket.cork()
+      for (const chunk of out) this.socket.write(chunk)
+      this.socket.uncork()
     }
-    this.socket.cork()
-    for (const chunk of out) this.socket.write(chunk)
-    this.socket.uncork()
+    this.#updateOutputBlocked()
+  }
+
+  /**
+   * Tell the engine whether the socket's buffer is over its high-water mark, for what it writes
+   * on its own (PONGs; see Connection.readPaused), and wait for the drain when it is.
+   */
+  #updateOutputBlocked(): void {
+    const blocked = this.socket.writableNeedDrain
+    if (blocked && !this.#drainAwaited) {
+      this.#drainAwaited = true
+      this.socket.once("drain", () => {
+        this.#drainAwaited = false
+        this.#outputDrained()
+      })
+    }
+    this.engine.setOutputBlocked(blocked)
+  }
+
+  /** Output has room again: read again if we had paused, and send the PONG the engine owes. */
+  #outputDrained(): void {
+    this.#updateOutputBlocked() // the owner's drain handler may have filled the buffer again
+    if (this.#pausedForOutput && !this.engine.outputBlocked) {
+      this.#pausedForOutput = false
+      this.socket.resume()
+    }
+    this.flush()
   }
 
   /** Drain engine events and output, then re-arm the deadline timer. */
@@ -83,6 +114,11 @@ export class StreamConnection {
       this.flush()
     }
     this.#armTimer()
+    // A peer that only pings while our output is backed up is not read until it drains.
+    if (this.engine.readPaused && !this.#pausedForOutput) {
+      this.#pausedForOutput = true
+      this.socket.pause()
+    }
   }
 
   /**
