@@ -27,6 +27,7 @@
 import { constants as osConstants } from "node:os"
 import { argumentError, describeValue } from "../errors.js"
 import type { Authenticate } from "../mechanism/mechanism.js"
+import { socketError } from "./socket-error.js"
 
 export interface ContextOptions {
   /** The authentication hook for sockets in this context without their own `authenticate`. */
@@ -107,10 +108,7 @@ export class Context {
     socketOpened = (ctx) => {
       if (ctx.#openSockets >= ctx.#maxSockets) {
         // libzmq's zmq_socket() fails with EMFILE past ZMQ_MAX_SOCKETS; zeromq's message.
-        throw Object.assign(new Error("Too many open file descriptors"), {
-          code: "EMFILE",
-          errno: osConstants.errno.EMFILE,
-        })
+        throw socketError("EMFILE")
       }
       ctx.#openSockets++
     }

@@ -46,6 +46,7 @@ describe("drop-in: context options (Ironhouse)", () => {
         () => new ih.Dealer({ context: ctx }),
         (err: unknown) => {
           const e = err as { code?: unknown; errno?: unknown; message?: unknown }
+          assert.ok(err instanceof ih.SocketError)
           assert.deepEqual([e.code, e.errno, e.message], ["EMFILE", osConstants.errno.EMFILE, "Too many open file descriptors"])
           return true
         },
