@@ -361,8 +361,18 @@ export abstract class Socket {
   // ---- endpoints -------------------------------------------------------------------------
 
   /** Bind to an endpoint (`tcp://host:port`, `tcp://*:*`, `ipc:///path`, ...). */
-  async bind(address: string): Promise<void> {
+  bind(address: string): Promise<void> {
+    this.#checkEndpointOperation()
     return this.#endpointOperation(() => this.#bind(address))
+  }
+
+  /**
+   * EBADF (closed) and EBUSY (a bind/unbind pending) are thrown synchronously by bind() and
+   * unbind(), as `zeromq` does (issue 15, item 11); endpoint errors are rejections, as there.
+   */
+  #checkEndpointOperation(): void {
+    if (this.#closed) throw socketError("EBADF")
+    if (this.#endpointOperationPending) throw socketError("EBUSY", "Socket is blocked by a bind or unbind operation")
   }
 
   /**
@@ -412,7 +422,8 @@ export abstract class Socket {
   }
 
   /** Stop listening on an endpoint (as given to bind() or as lastEndpoint reported it). */
-  async unbind(address: string): Promise<void> {
+  unbind(address: string): Promise<void> {
+    this.#checkEndpointOperation()
     return this.#endpointOperation(() => this.#unbind(address))
   }
 

@@ -634,5 +634,19 @@ export function behaviourSuite(name: string, zmq: Impl): void {
       for (; received < n; received++) await pull.receive()
       assert.ok(firedAtReceive >= 0 && firedAtReceive < n, `the timer fired at ${firedAtReceive} of ${n} receives`)
     })
+
+    it("bind()/unbind(): EBUSY while one is pending and EBADF when closed are thrown synchronously as zeromq", async () => {
+      const s = track(new zmq.Pull())
+      const binding = s.bind("tcp://127.0.0.1:*")
+      assert.throws(() => s.bind("tcp://127.0.0.1:*"), code("EBUSY"))
+      assert.throws(() => s.unbind("tcp://127.0.0.1:5555"), code("EBUSY"))
+      await binding
+      const unbinding = s.unbind(s.lastEndpoint as string)
+      assert.throws(() => s.bind("tcp://127.0.0.1:*"), code("EBUSY"))
+      await unbinding
+      s.close()
+      assert.throws(() => s.bind("tcp://127.0.0.1:*"), code("EBADF"))
+      assert.throws(() => s.unbind("tcp://127.0.0.1:5555"), code("EBADF"))
+    })
   })
 }
