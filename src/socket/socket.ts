@@ -6,9 +6,9 @@
  * distributor.ts, subscription-trie.ts).
  *
  * send()/receive() follow `zeromq`: one waiting send and one waiting receive at a time (a
- * second concurrent call rejects with EBUSY, so no hidden queue escapes the high-water mark),
- * sendTimeout/receiveTimeout (EAGAIN on expiry), EBADF on a closed socket, and a waiting call
- * rejects with EAGAIN when the socket closes. Both take an optional `{ signal }` to abort.
+ * second concurrent call throws EBUSY, so no hidden queue escapes the high-water mark),
+ * sendTimeout/receiveTimeout (EAGAIN on expiry), EBADF (thrown) on a closed socket, and a
+ * waiting call rejects with EAGAIN when the socket closes. Both take an optional `{ signal }` to abort.
  * Argument errors throw synchronously (TypeError/RangeError), as in `zeromq`.
  *
  * Process lifetime, like `zeromq`: an open socket does not keep Node alive by itself; it does

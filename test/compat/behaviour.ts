@@ -1,9 +1,9 @@
 /**
  * The compatibility promise, executable: one behavioural suite for the API Ironhouse shares
  * with the `zeromq` package (v6), run unchanged against both (zeromq.test.ts and
- * ironhouse.test.ts only pass a different module). Where `zeromq` throws synchronously and
- * Ironhouse returns a rejected promise, the calls are wrapped in `async () => ...` so both
- * count as a rejection, as they do for code that awaits.
+ * ironhouse.test.ts only pass a different module). Calls wrapped in `async () => ...` count a
+ * synchronous throw and a rejection alike, as code that awaits does; the cases of issue 15
+ * ("drop-in behaviour") check where both throw synchronously (EBUSY, EBADF).
  *
  * Known, documented differences are not tested here: maxMessageSize is finite by default in
  * Ironhouse; Ironhouse rejects EFSM / EHOSTUNREACH at once where `zeromq` first waits for
