@@ -5,6 +5,8 @@
  * connection engine) is exported too, for embedding Ironhouse in other transports.
  */
 export { ErrorCode, ProtocolError, AuthError } from "./errors.js"
+// zeromq-style `version` (libzmq behaviour level) and `capability` (issue 15 item 1)
+export { version, ironhouseVersion, capability } from "./version.js"
 export { z85Encode, z85Decode } from "./wire/z85.js"
 export { curveKeyPair, curvePublicKey } from "./crypto/keys.js"
 // Issue 7 defect 8: the crypto backend loads without a top-level await; see src/crypto/index.ts.
@@ -145,3 +147,5 @@ export {
   type TlsFraming,
   type TlsMessageOptions,
 } from "./tls/index.js"
+// ---- Drop-in for `zeromq` (issue 15): its type names for events ------------------------------
+export type { SocketEvent as Event, SocketEventType as EventType, SocketEventOfType as EventOfType } from "./socket/index.js"

@@ -42,6 +42,7 @@ export class Dealer extends Socket {
 
   constructor(options?: DealerOptions) {
     super("DEALER", new Set(OPTIONS), options)
+    if (new.target === Dealer) Object.seal(this) // sealed like zeromq's sockets (issue 15): see Socket
   }
 
   send(message: MessageLike | MessageLike[], options?: OperationOptions): Promise<void> {

@@ -24,7 +24,8 @@ export type SocketEvent =
   | { type: "accept"; address: string }
   | { type: "accept:error"; address: string; error: EventErrorDetail }
   | { type: "bind"; address: string }
-  | { type: "bind:error"; address: string; error: EventErrorDetail }
+  /** A bind() that failed: always a SocketError, so `errno` is there, as in `zeromq`'s typings. */
+  | { type: "bind:error"; address: string; error: EventErrorDetail & { errno: number } }
   | { type: "connect"; address: string }
   | { type: "connect:delay"; address: string }
   | { type: "connect:retry"; address: string; interval: number }
@@ -40,9 +41,17 @@ export type SocketEvent =
   | { type: "handshake:error:auth"; address: string; error: AuthError }
   | { type: "handshake:error:other"; address: string; error: ProtocolError }
   | { type: "end" }
+  /**
+   * In `zeromq`'s typings (issue 15, item 14) so that code switching over every event type
+   * compiles: libzmq reports a failed close of an endpoint as `close:error` and monitor events
+   * it does not know as `unknown`. Ironhouse's listener close cannot fail and it has no
+   * unknown events, so neither is emitted today.
+   */
+  | { type: "close:error"; address: string; error: EventErrorDetail & { errno: number } }
+  | { type: "unknown" }
 
 export type SocketEventType = SocketEvent["type"]
-export type SocketEventOfType<T extends SocketEventType> = Extract<SocketEvent, { type: T }>
+export type SocketEventOfType<T extends SocketEventType = SocketEventType> = Extract<SocketEvent, { type: T }>
 
 type Listener = (event: SocketEvent) => void
 
@@ -79,18 +88,20 @@ export class Observer {
     if (this.#listeners !== undefined) this.#scheduleDispatch()
   }
 
-  /** The next event; rejects with EAGAIN once closed and drained, EBUSY if a receive() waits. */
+  /**
+   * The next event. As in `zeromq` (issue 15, items 8 and 11) these throw synchronously, not
+   * as a rejection: EBADF once the observer is closed and drained (after the `end` event),
+   * EBUSY while another receive() waits, and an Error in event emitter mode (after on()).
+   */
   receive(): Promise<SocketEvent> {
     if (this.#listeners !== undefined) {
-      return Promise.reject(
-        new Error("Observer is in event emitter mode. After a call to events.on() it is not possible to read events with events.receive()."),
-      )
+      throw new Error("Observer is in event emitter mode. After a call to events.on() it is not possible to read events with events.receive().")
     }
     const event = this.#queue.shift()
     if (event !== undefined) return Promise.resolve(event)
-    if (this.#closed) return Promise.reject(socketError("EAGAIN", "Observer is closed"))
+    if (this.#closed) throw socketError("EBADF")
     if (this.#waiter !== undefined) {
-      return Promise.reject(socketError("EBUSY", "Observer is busy reading; only one receive operation may be in progress at any time"))
+      throw socketError("EBUSY", "Observer is busy reading; only one receive operation may be in progress at any time")
     }
     return new Promise<SocketEvent>((resolve, reject) => {
       this.#waiter = { resolve, reject }
@@ -135,7 +146,8 @@ export class Observer {
         try {
           return { done: false, value: await this.receive() }
         } catch (err) {
-          if (this.#closed && (err as { code?: unknown }).code === "EAGAIN") return { done: true, value: undefined }
+          const code = (err as { code?: unknown }).code
+          if (this.#closed && (code === "EAGAIN" || code === "EBADF")) return { done: true, value: undefined }
           throw err
         }
       },

@@ -341,8 +341,15 @@ export function convertOption(name: OptionName, value: unknown): OptionValues[Op
       return value
     case "string": {
       if (value === null) return null
+      // A Buffer / Uint8Array is accepted as its UTF-8 text, as `zeromq` does (issue 15).
+      if (value instanceof Uint8Array) {
+        if (value.length > spec.maxOctets) {
+          throw argumentError("range", `${name}: expected at most ${spec.maxOctets} octets, got ${value.length}`)
+        }
+        return decoder.decode(value)
+      }
       if (typeof value !== "string") {
-        throw argumentError("type", `${name}: expected a string or null, got ${describeValue(value)}`)
+        throw argumentError("type", `${name}: expected a string, a Buffer or null, got ${describeValue(value)}`)
       }
       const octets = Buffer.byteLength(value)
       if (octets > spec.maxOctets) {
@@ -470,3 +477,39 @@ export function isSecretOption(name: string): boolean {
 function describeNumber(value: unknown): string {
   return typeof value === "number" ? String(value) : describeValue(value)
 }
+
+/**
+ * The `zeromq` options that take effect at once when set on a socket that already bound or
+ * connected; setting any other `zeromq` option then emits `zeromq`'s process warning "Socket
+ * option will not take effect until next connect/bind." (zeromq src/socket.cc
+ * WarnUnlessImmediateOption; issue 15, item 13). Ironhouse's own options (authenticate,
+ * trackPeers, maxPendingHandshakes, maxSubscriptionSize, maxSubscriptions) never warn.
+ */
+const IMMEDIATE_OPTIONS: ReadonlySet<OptionName> = new Set<OptionName>([
+  "linger",
+  "mandatory",
+  "probeRouter",
+  "verbosity",
+  "correlate",
+  "relaxed",
+  "handover",
+  "sendHighWaterMark",
+  "receiveHighWaterMark",
+  "sendTimeout",
+  "receiveTimeout",
+])
+const IRONHOUSE_OPTIONS: ReadonlySet<OptionName> = new Set<OptionName>([
+  "authenticate",
+  "trackPeers",
+  "maxPendingHandshakes",
+  "maxSubscriptionSize",
+  "maxSubscriptions",
+])
+
+export const NEXT_CONNECT_WARNING = "Socket option will not take effect until next connect/bind."
+
+/** Whether setting `name` after a bind/connect gets `zeromq`'s warning. */
+export function warnsAfterConnect(name: OptionName): boolean {
+  return !IMMEDIATE_OPTIONS.has(name) && !IRONHOUSE_OPTIONS.has(name)
+}
+

@@ -27,6 +27,7 @@ export class Pair extends Socket {
 
   constructor(options?: PairOptions) {
     super("PAIR", new Set(OPTIONS), options)
+    if (new.target === Pair) Object.seal(this) // sealed like zeromq's sockets (issue 15): see Socket
   }
 
   send(message: MessageLike | MessageLike[], options?: OperationOptions): Promise<void> {

@@ -23,6 +23,7 @@ import type { PeerInfo } from "../engine/peer-info.js"
 import type { ProtocolError } from "../errors.js"
 import type { Dialer } from "../transport/dialer.js"
 import { Queue } from "./queue.js"
+import { ownSmallFrames } from "./message.js"
 import type { SubscriptionTrie } from "./subscription-trie.js"
 
 /** Flush engine output at once when this many octets are waiting (else once per turn). */
@@ -188,7 +189,7 @@ export class Pipe {
     }
     if (this.#out.length === 0) this.owner.queuedOutputChanged(this, 1)
     else if (this.conflate) this.#out.clear() // conflate: the newest replaces what waits
-    this.#out.push(frames)
+    this.#out.push(ownSmallFrames(frames)) // kept, not encoded: copy small frames (issue 15, message.ts)
   }
 
   /** Send a SUBSCRIBE/CANCEL to the peer now (only while ready; otherwise sent at handshake). */

@@ -40,6 +40,7 @@ export class Publisher extends PublisherBase {
 
   constructor(options?: PublisherOptions) {
     super("PUB", new Set(OPTIONS), options)
+    if (new.target === Publisher) Object.seal(this) // sealed like zeromq's sockets (issue 15): see Socket
   }
 
   send(message: MessageLike | MessageLike[], options?: OperationOptions): Promise<void> {

@@ -22,6 +22,7 @@ export class Pull extends Socket {
 
   constructor(options?: PullOptions) {
     super("PULL", new Set(OPTIONS), options)
+    if (new.target === Pull) Object.seal(this) // sealed like zeromq's sockets (issue 15): see Socket
   }
 
   receive(options?: OperationOptions): Promise<Buffer[]> {

@@ -29,6 +29,7 @@ export class Push extends Socket {
 
   constructor(options?: PushOptions) {
     super("PUSH", new Set(OPTIONS), options)
+    if (new.target === Push) Object.seal(this) // sealed like zeromq's sockets (issue 15): see Socket
   }
 
   send(message: MessageLike | MessageLike[], options?: OperationOptions): Promise<void> {

@@ -35,6 +35,7 @@ export class Reply extends Socket {
 
   constructor(options?: ReplyOptions) {
     super("REP", new Set(OPTIONS), options)
+    if (new.target === Reply) Object.seal(this) // sealed like zeromq's sockets (issue 15): see Socket
   }
 
   send(message: MessageLike | MessageLike[], options?: OperationOptions): Promise<void> {

@@ -63,6 +63,7 @@ export class Request extends Socket {
 
   constructor(options?: RequestOptions) {
     super("REQ", new Set(OPTIONS), options)
+    if (new.target === Request) Object.seal(this) // sealed like zeromq's sockets (issue 15): see Socket
   }
 
   send(message: MessageLike | MessageLike[], options?: OperationOptions): Promise<void> {

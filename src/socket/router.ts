@@ -76,6 +76,7 @@ export class Router extends Socket {
 
   constructor(options?: RouterOptions) {
     super("ROUTER", new Set(OPTIONS), normalize(options))
+    if (new.target === Router) Object.seal(this) // sealed like zeromq's sockets (issue 15): see Socket
   }
 
   /** Another name for `mandatory` (ZMQ_ROUTER_MANDATORY). */
@@ -110,6 +111,16 @@ export class Router extends Socket {
     id.writeUInt32BE(this.#nextId, 1)
     this.#nextId = (this.#nextId + 1) >>> 0
     return id
+  }
+
+  /**
+   * A peer connected with `connect(address, { routingId })` is routable from connect() on, as
+   * in libzmq (its pipe exists from zmq_connect unless `immediate`): messages to it wait in
+   * its queue while the connection and handshake run, instead of failing with EHOSTUNREACH
+   * under `mandatory` or being dropped (issue 15, item 7).
+   */
+  protected override attachAtConnect(pipe: Pipe): boolean {
+    return pipe.connectRoutingId !== undefined
   }
 
   protected xattach(pipe: Pipe): boolean {

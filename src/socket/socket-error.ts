@@ -37,6 +37,8 @@ export const SocketErrorCode = {
   ENODEV: "ENODEV",
   /** A transport we do not implement (only tcp:// and ipc:// are). */
   EPROTONOSUPPORT: "EPROTONOSUPPORT",
+  /** new socket: its context already has `maxSockets` open sockets (ZMQ_MAX_SOCKETS, issue 15). */
+  EMFILE: "EMFILE",
 } as const
 export type SocketErrorCode = (typeof SocketErrorCode)[keyof typeof SocketErrorCode]
 
@@ -53,6 +55,7 @@ const ERRNO: Record<SocketErrorCode, number> = {
   EINVAL: constants.errno.EINVAL,
   ENODEV: constants.errno.ENODEV,
   EPROTONOSUPPORT: constants.errno.EPROTONOSUPPORT,
+  EMFILE: constants.errno.EMFILE,
 }
 
 /** Messages like `zeromq`'s (src/util/error.h), so logs read the same. */
@@ -69,6 +72,7 @@ const DEFAULT_MESSAGE: Record<SocketErrorCode, string> = {
   EINVAL: "Invalid argument",
   ENODEV: "No such device",
   EPROTONOSUPPORT: "Protocol not supported",
+  EMFILE: "Too many open file descriptors",
 }
 
 export class SocketError extends Error {

@@ -6,9 +6,9 @@
  * distributor.ts, subscription-trie.ts).
  *
  * send()/receive() follow `zeromq`: one waiting send and one waiting receive at a time (a
- * second concurrent call rejects with EBUSY, so no hidden queue escapes the high-water mark),
- * sendTimeout/receiveTimeout (EAGAIN on expiry), EBADF on a closed socket, and a waiting call
- * rejects with EAGAIN when the socket closes. Both take an optional `{ signal }` to abort.
+ * second concurrent call throws EBUSY, so no hidden queue escapes the high-water mark),
+ * sendTimeout/receiveTimeout (EAGAIN on expiry), EBADF (thrown) on a closed socket, and a
+ * waiting call rejects with EAGAIN when the socket closes. Both take an optional `{ signal }` to abort.
  * Argument errors throw synchronously (TypeError/RangeError), as in `zeromq`.
  *
  * Process lifetime, like `zeromq`: an open socket does not keep Node alive by itself; it does
@@ -33,19 +33,29 @@ import { bindInproc, connectInproc, type InprocConnection, type InprocSideInfo }
 import { listen } from "../transport/index.js"
 import type { Listener } from "../transport/listener.js"
 import { openFileLimit } from "../transport/fd-limit.js"
-import { Context, context as defaultContext, registerForExit, type ExitParticipant, type ExitRegistration } from "./context.js"
+import {
+  Context,
+  context as defaultContext,
+  registerForExit,
+  socketClosed,
+  socketOpened,
+  type ExitParticipant,
+  type ExitRegistration,
+} from "./context.js"
 import { FairQueue } from "./fair-queue.js"
-import { asBuffers, toFrames, type MessageLike } from "./message.js"
+import { asBuffers, ownSmallFrames, toFrames, type MessageLike } from "./message.js"
 import { Observer, type EventErrorDetail, type SocketEvent } from "./observer.js"
 import {
   applyOptions,
   convertOption,
   defaultOptions,
   isSecretOption,
+  NEXT_CONNECT_WARNING,
   presentOption,
   storeOption,
   type OptionName,
   type OptionValues,
+  warnsAfterConnect,
 } from "./options.js"
 import { Pipe, PipeState, type PipeConnection, type PipeOwner } from "./pipe.js"
 import { HandshakeGuard, sourceOf } from "./handshake-guard.js"
@@ -80,6 +90,8 @@ interface SendWaiter {
 }
 
 interface ReceiveWaiter {
+  /** Holds a message already taken, resolved from setImmediate (#deferReceive): never woken. */
+  deferred?: boolean
   withPeer: boolean
   resolve(value: Buffer[] | MessageWithPeer): void
   reject(err: unknown): void
@@ -126,6 +138,26 @@ export interface SocketAccess {
 }
 // ---- end h4-proxy ----------------------------------------------------------------------------
 
+/**
+ * libzmq's ZMQ_TYPE numbers (zmq.h), which `zeromq`'s `socket.type` returns. Keyed by string,
+ * not SocketTypeName, so that STREAM (a socket type being added on another branch) needs no
+ * type change here.
+ */
+const ZMQ_TYPE: Readonly<Record<string, number>> = {
+  PAIR: 0,
+  PUB: 1,
+  SUB: 2,
+  REQ: 3,
+  REP: 4,
+  DEALER: 5,
+  ROUTER: 6,
+  PULL: 7,
+  PUSH: 8,
+  XPUB: 9,
+  XSUB: 10,
+  STREAM: 11,
+}
+
 export abstract class Socket {
   readonly #type: SocketTypeName | "STREAM" // h4-proxy: STREAM (raw TCP) is not an RFC 37 type
   readonly #allowed: ReadonlySet<string>
@@ -145,6 +177,8 @@ export abstract class Socket {
   #releasing = false
   #exitRegistration: ExitRegistration | undefined
   readonly #exitParticipant: ExitParticipant
+  /** bind() or connect() was called once (zeromq's `endpoints > 0`: options then warn). */
+  #endpointUsed = false
   #lastEndpoint: string | null = null
   #observer: Observer | undefined
   #observerWaiting = false
@@ -157,6 +191,8 @@ export abstract class Socket {
   #receiveWaiter: ReceiveWaiter | undefined
   #wakeSendScheduled = false
   #syncOperations = 0
+  /** Receives resolved at once since the last deferred one (fairness, see #deferReceive). */
+  #syncReceives = 0
   #dirty: Pipe[] = []
   #flushScheduled = false
   #inBurst = false
@@ -170,6 +206,13 @@ export abstract class Socket {
   #lease: object | undefined
   #leaseBypass = false
 
+  /**
+   * Sockets are sealed, like `zeromq`'s (issue 15): assigning a property a socket does not
+   * have (a misspelt option, `sock.sendHighWatermark = 5`) throws a TypeError in strict code
+   * instead of being silently ignored. Each concrete class seals at the end of its own
+   * constructor when it is the most-derived class (`new.target`), after its fields exist;
+   * an application's subclass is left extensible (zeromq's native sockets refuse even that).
+   */
   protected constructor(type: SocketTypeName | "STREAM", allowed: ReadonlySet<string>, options: object | undefined) {
     this.#type = type
     this.#allowed = allowed
@@ -183,7 +226,9 @@ export abstract class Socket {
     }
     this.#context = ctx
     if (!ctx.blocky) this.#options.linger = 0
+    if (ctx.ipv6) this.#options.ipv6 = true // ZMQ_IPV6 of the context: the sockets' default (issue 15)
     applyOptions(this.#options, allowed, options, this.constructor.name, new Set(["context"]))
+    socketOpened(ctx) // the context's maxSockets (EMFILE), after every check that may throw (issue 15)
     if (this.#options.trackPeers) this.#peers = new WeakMap()
     // One timer per socket decides whether it keeps the process alive; never fires in practice.
     this.#keepAlive = setInterval(() => {}, 0x7fffffff)
@@ -222,6 +267,8 @@ export abstract class Socket {
         },
         set(this: Socket, value: unknown) {
           storeOption(this.#options, name, convertOption(name, value))
+          // zeromq's warning for options that apply to later connections only (issue 15).
+          if (this.#endpointUsed && warnsAfterConnect(name)) process.emitWarning(NEXT_CONNECT_WARNING)
           if (name === "trackPeers") this.#peers = this.#options.trackPeers ? (this.#peers ?? new WeakMap()) : undefined
           this.optionChanged(name)
         },
@@ -242,6 +289,14 @@ export abstract class Socket {
   /** Whether connect-side pipes join the routing strategies before their connection exists. */
   protected get earlyAttach(): boolean {
     return false
+  }
+  /**
+   * Whether this connect-side pipe joins the routing strategies at connect() (before its
+   * connection exists). Default: `earlyAttach`. ROUTER: only pipes with a connect routing id
+   * (issue 15, item 7: libzmq routes to them from connect on).
+   */
+  protected attachAtConnect(_pipe: Pipe): boolean {
+    return this.earlyAttach
   }
   /** A pipe joins the routing strategies. Return false to refuse it (its connection is closed). */
   protected abstract xattach(pipe: Pipe): boolean
@@ -300,6 +355,8 @@ export abstract class Socket {
       this.#leaseBypass = true
       try {
         return call()
+      } catch (err) {
+        return Promise.reject(err) // EBADF/EBUSY are thrown to applications (zeromq); the Proxy awaits
       } finally {
         this.#leaseBypass = false
       }
@@ -348,6 +405,14 @@ export abstract class Socket {
   /** The socket type name (RFC 37 Socket-Type), e.g. "DEALER". */
   get socketType(): SocketTypeName | "STREAM" {
     return this.#type
+  }
+
+  /**
+   * ZMQ_TYPE as `zeromq` reports it: libzmq's number (PAIR 0, PUB 1, SUB 2, REQ 3, REP 4,
+   * DEALER 5, ROUTER 6, PULL 7, PUSH 8, XPUB 9, XSUB 10), see `SocketType` (issue 15).
+   */
+  get type(): number {
+    return ZMQ_TYPE[this.#type] ?? -1
   }
 
   /** The context this socket belongs to. */
@@ -417,8 +482,18 @@ export abstract class Socket {
   // ---- endpoints -------------------------------------------------------------------------
 
   /** Bind to an endpoint (`tcp://host:port`, `tcp://*:*`, `ipc:///path`, `inproc://name`, ...). */
-  async bind(address: string): Promise<void> {
+  bind(address: string): Promise<void> {
+    this.#checkEndpointOperation()
     return this.#endpointOperation(() => this.#bind(address))
+  }
+
+  /**
+   * EBADF (closed) and EBUSY (a bind/unbind pending) are thrown synchronously by bind() and
+   * unbind(), as `zeromq` does (issue 15, item 11); endpoint errors are rejections, as there.
+   */
+  #checkEndpointOperation(): void {
+    if (this.#closed) throw socketError("EBADF")
+    if (this.#endpointOperationPending) throw socketError("EBUSY", "Socket is blocked by a bind or unbind operation")
   }
 
   /**
@@ -462,16 +537,20 @@ export abstract class Socket {
     }
     entry.listener = listener
     if (this.#closed) {
+      // close() while this bind was pending: the bind completes (resolves) and the endpoint is
+      // released again before it does, as `zeromq` lets a pending bind finish (issue 15, item 6).
       await listener.close()
-      throw socketError("EBADF")
+      return
     }
     this.#listeners.set(listener.endpoint, entry)
+    this.#endpointUsed = true
     this.#lastEndpoint = listener.endpoint
     this.#emit({ type: "bind", address: listener.endpoint })
   }
 
   /** Stop listening on an endpoint (as given to bind() or as lastEndpoint reported it). */
-  async unbind(address: string): Promise<void> {
+  unbind(address: string): Promise<void> {
+    this.#checkEndpointOperation()
     return this.#endpointOperation(() => this.#unbind(address))
   }
 
@@ -501,6 +580,7 @@ export abstract class Socket {
     const endpoint = parseSocketEndpoint(address, "connect")
     if (endpoint.transport === "inproc") return this.#connectInproc(address, endpoint.name, routingId) // h4-proxy
     this.#securityOptions()
+    this.#endpointUsed = true
     const dialer: Dialer = new Dialer(
       endpoint,
       {
@@ -523,7 +603,7 @@ export abstract class Socket {
     this.#pipes.add(pipe)
     this.#dialers.push({ address, dialer, pipe })
     this.#lastEndpoint = address
-    if (this.earlyAttach && !this.#options.immediate) this.#attach(pipe)
+    if (this.attachAtConnect(pipe) && !this.#options.immediate) this.#attach(pipe)
     dialer.start()
   }
 
@@ -911,13 +991,13 @@ export abstract class Socket {
    * the high-water mark is reached (or no peer is there, for the types that wait).
    */
   protected sendMessage(message: MessageLike | MessageLike[], options?: OperationOptions): Promise<void> {
-    if (this.#closed) return Promise.reject(socketError("EBADF"))
-    const leased = this.#leasedError() // h4-proxy
-    if (leased !== undefined) return Promise.reject(leased)
+    // EBADF and EBUSY are thrown, not returned as a rejection, as `zeromq` does (issue 15,
+    // item 11): `await send()` sees the same error either way.
+    if (this.#closed) throw socketError("EBADF")
+    const leased = this.#leasedError() // h4-proxy: the socket is run by a Proxy
+    if (leased !== undefined) throw leased
     if (this.#sendWaiter !== undefined) {
-      return Promise.reject(
-        socketError("EBUSY", "Socket is busy writing; only one send operation may be in progress at any time"),
-      )
+      throw socketError("EBUSY", "Socket is busy writing; only one send operation may be in progress at any time")
     }
     const frames = toFrames(message)
     if (frames.length > 1 && this.#options.conflate && this.#allowed.has("conflate")) {
@@ -941,7 +1021,8 @@ export abstract class Socket {
     const timeout = this.#leaseBypass ? -1 : this.#options.sendTimeout
     if (timeout === 0) return Promise.reject(socketError("EAGAIN"))
     return new Promise<void>((resolve, reject) => {
-      const waiter: SendWaiter = { frames, resolve, reject, timer: undefined, signal, onAbort: undefined }
+      // The waiting message is kept: small frames are copied (issue 15, see message.ts COPY_MAX).
+      const waiter: SendWaiter = { frames: ownSmallFrames(frames), resolve, reject, timer: undefined, signal, onAbort: undefined }
       if (timeout > 0) {
         waiter.timer = setTimeout(() => this.#finishSend(waiter, socketError("EAGAIN")), timeout)
       }
@@ -999,13 +1080,12 @@ export abstract class Socket {
   }
 
   #receive(withPeer: boolean, options: OperationOptions | undefined): Promise<Buffer[] | MessageWithPeer> {
-    if (this.#closed) return Promise.reject(socketError("EBADF"))
+    // Thrown like `zeromq` (issue 15, item 11); see sendMessage().
+    if (this.#closed) throw socketError("EBADF")
     const leased = this.#leasedError() // h4-proxy
-    if (leased !== undefined) return Promise.reject(leased)
+    if (leased !== undefined) throw leased
     if (this.#receiveWaiter !== undefined) {
-      return Promise.reject(
-        socketError("EBUSY", "Socket is busy reading; only one receive operation may be in progress at any time"),
-      )
+      throw socketError("EBUSY", "Socket is busy reading; only one receive operation may be in progress at any time")
     }
     const signal = options?.signal
     if (signal?.aborted) return Promise.reject(signal.reason)
@@ -1015,7 +1095,10 @@ export abstract class Socket {
     } catch (err) {
       return Promise.reject(err)
     }
-    if (frames !== undefined) return Promise.resolve(this.#deliver(frames, withPeer))
+    if (frames !== undefined) {
+      if (++this.#syncReceives < MAX_SYNC_OPERATIONS) return Promise.resolve(this.#deliver(frames, withPeer))
+      return this.#deferReceive(frames, withPeer)
+    }
     const timeout = this.#leaseBypass ? -1 : this.#options.receiveTimeout // h4-proxy: see sendMessage
     if (timeout === 0) return Promise.reject(socketError("EAGAIN"))
     return new Promise<Buffer[] | MessageWithPeer>((resolve, reject) => {
@@ -1029,6 +1112,22 @@ export abstract class Socket {
       }
       this.#receiveWaiter = waiter
       this.#updateKeepAlive()
+    })
+  }
+
+  /**
+   * Fairness (issue 15, item 10): after MAX_SYNC_OPERATIONS receives that resolved at once
+   * from a long queue, one resolves from setImmediate, so timers and I/O run during a long
+   * receive loop (as with `zeromq`). It holds the receive slot meanwhile (a concurrent
+   * receive() gets EBUSY, so order is kept); close() meanwhile rejects it with EAGAIN.
+   */
+  #deferReceive(frames: Uint8Array[], withPeer: boolean): Promise<Buffer[] | MessageWithPeer> {
+    this.#syncReceives = 0
+    const value = this.#deliver(frames, withPeer)
+    return new Promise<Buffer[] | MessageWithPeer>((resolve, reject) => {
+      const waiter: ReceiveWaiter = { deferred: true, withPeer, resolve, reject, timer: undefined, signal: undefined, onAbort: undefined }
+      this.#receiveWaiter = waiter
+      setImmediate(() => this.#finishReceive(waiter, value))
     })
   }
 
@@ -1052,7 +1151,7 @@ export abstract class Socket {
   /** A message may be available: hand it to a waiting receive(). */
   protected wakeReceiver(): void {
     const waiter = this.#receiveWaiter
-    if (waiter === undefined) return
+    if (waiter === undefined || waiter.deferred === true) return
     let frames: Uint8Array[] | undefined
     try {
       frames = this.xrecv()
@@ -1090,9 +1189,18 @@ export abstract class Socket {
           } catch (err) {
             return Promise.reject(err)
           }
-          if (frames !== undefined) return Promise.resolve({ done: false, value: this.#deliver(frames, false) as Buffer[] })
+          if (frames !== undefined) {
+            if (++this.#syncReceives < MAX_SYNC_OPERATIONS) {
+              return Promise.resolve({ done: false, value: this.#deliver(frames, false) as Buffer[] })
+            }
+            return this.#deferReceive(frames, false).then((v) => ({ done: false, value: v as Buffer[] }), endOnClose)
+          }
         }
-        return this.receiveMessage().then((value) => ({ done: false, value }), endOnClose)
+        try {
+          return this.receiveMessage().then((value) => ({ done: false, value }), endOnClose)
+        } catch (err) {
+          return Promise.reject(err) // EBUSY (thrown by receive()): next() always returns a promise
+        }
       },
       return: (): Promise<IteratorResult<Buffer[], undefined>> => Promise.resolve(done),
     }
@@ -1177,6 +1285,7 @@ export abstract class Socket {
     this.#closed = true
     this.#exitRegistration?.unregister()
     this.#exitRegistration = undefined
+    socketClosed(this.#context) // frees its place under the context's maxSockets (issue 15)
     const sw = this.#sendWaiter
     if (sw !== undefined) this.#finishSend(sw, socketError("EAGAIN"))
     const rw = this.#receiveWaiter

@@ -67,6 +67,7 @@ export class Stream extends Socket {
     const { notify, rest } = splitOptions(options)
     super("STREAM", new Set(OPTIONS), rest)
     if (notify !== undefined) this.notify = notify as boolean
+    if (new.target === Stream) Object.seal(this) // sealed like zeromq's sockets (issue 15): see Socket
   }
 
   /** ZMQ_STREAM_NOTIFY: announce connects and disconnects as `[id, ""]` (default true). */

@@ -35,6 +35,7 @@ export class Subscriber extends SubscriberBase {
 
   constructor(options?: SubscriberOptions) {
     super("SUB", new Set(OPTIONS), options)
+    if (new.target === Subscriber) Object.seal(this) // sealed like zeromq's sockets (issue 15): see Socket
   }
 
   /** Receive messages starting with any of `prefixes` (all messages when none is given). */

@@ -79,6 +79,7 @@ export class XPublisher extends PublisherBase {
 
   constructor(options?: XPublisherOptions) {
     super("XPUB", new Set(OPTIONS), options)
+    if (new.target === XPublisher) Object.seal(this) // sealed like zeromq's sockets (issue 15): see Socket
   }
 
   send(message: MessageLike | MessageLike[], options?: OperationOptions): Promise<void> {

@@ -28,6 +28,7 @@ export class XSubscriber extends SubscriberBase {
 
   constructor(options?: XSubscriberOptions) {
     super("XSUB", new Set(OPTIONS), options)
+    if (new.target === XSubscriber) Object.seal(this) // sealed like zeromq's sockets (issue 15): see Socket
   }
 
   send(message: MessageLike | MessageLike[], options?: OperationOptions): Promise<void> {
