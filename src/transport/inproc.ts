@@ -26,6 +26,7 @@ import type { PeerInfo } from "../engine/peer-info.js"
 import { COMPATIBLE_PEERS, Property, type SocketTypeName } from "../wire/constants.js"
 import type { Metadata } from "../wire/types.js"
 import type { Listener } from "./listener.js"
+import { ownSmallFrames } from "../socket/message.js"
 
 /** What one side tells the other (what a ZMTP READY would carry). */
 export interface InprocSideInfo {
@@ -86,7 +87,9 @@ export class InprocConnection {
 
   /** What the Pipe calls the engine: hand a message or a subscription to the peer. */
   readonly engine = {
-    send: (frames: readonly Uint8Array[]): void => this.#send({ type: "message", frames: frames.slice() }),
+    // Large frames pass by reference (no copy); frames of at most COPY_MAX octets are copied, so
+    // a small buffer the sender changes after send() never changes what is delivered (issue 15).
+    send: (frames: readonly Uint8Array[]): void => this.#send({ type: "message", frames: ownSmallFrames(frames.slice()) }),
     sendSubscription: (subscribe: boolean, topic: Uint8Array): void => this.#send({ type: "subscription", subscribe, topic }),
   }
 

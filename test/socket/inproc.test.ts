@@ -26,6 +26,7 @@ import {
   type SocketEvent,
 } from "../../src/index.js"
 import { until } from "./helpers.js"
+import { COPY_MAX } from "../../src/socket/message.js"
 
 let counter = 0
 const fresh = (): string => `inproc://test-${process.pid}-${++counter}`
@@ -358,17 +359,34 @@ describe("inproc: connect before bind, HWM, metadata, copies", () => {
     router.close()
   })
 
-  it("frames are not copied: the receiver gets the sender's bytes", async () => {
+  it("large frames are not copied: the receiver gets the sender's bytes", async () => {
     const address = fresh()
     const pull = new Pull()
     await pull.bind(address)
     const push = new Push()
     push.connect(address)
-    const frame = Buffer.from("zero-copy payload")
+    const frame = Buffer.alloc(COPY_MAX + 1, "zero-copy payload")
     await push.send([frame, "second"])
     const [got] = await pull.receive()
     assert.equal(got?.buffer, frame.buffer, "same underlying memory")
     assert.equal(got?.byteOffset, frame.byteOffset)
+    push.close()
+    pull.close()
+  })
+
+  it("small frames are copied: changing one after send() does not change what is delivered", async () => {
+    const address = fresh()
+    const pull = new Pull()
+    await pull.bind(address)
+    const push = new Push()
+    push.connect(address)
+    await push.send("warm-up") // once it arrives the peers are connected: the direct path, not the pipe queue
+    await pull.receive()
+    const frame = Buffer.from("original")
+    await push.send(frame)
+    frame.write("CHANGED!")
+    const [got] = await pull.receive()
+    assert.equal(got?.toString(), "original")
     push.close()
     pull.close()
   })
@@ -506,7 +524,7 @@ describe("inproc: a Proxy with an inproc back end", () => {
     consumer.close()
   })
 
-  it("the proxy forwards frames without copying them (inproc on both sides: the consumer gets the producer's bytes)", async () => {
+  it("the proxy forwards large frames without copying them (inproc on both sides: the consumer gets the producer's bytes)", async () => {
     const inAddress = fresh()
     const outAddress = fresh()
     const front = new Pull()
@@ -519,7 +537,8 @@ describe("inproc: a Proxy with an inproc back end", () => {
     producer.connect(inAddress)
     const consumer = new Pull()
     consumer.connect(outAddress)
-    const frames = [Buffer.from("first frame"), Buffer.from("second frame")]
+    // Larger than COPY_MAX: small frames are copied on send (issue 15), large ones never.
+    const frames = [Buffer.alloc(COPY_MAX + 1, "first frame"), Buffer.alloc(COPY_MAX + 7, "second frame")]
     await producer.send(frames)
     const got = await consumer.receive()
     assert.equal(got.length, 2)
