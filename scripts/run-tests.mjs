@@ -29,5 +29,11 @@ if (selected.length === 0) {
 // Each test process first loads the crypto module and awaits its readiness, as an application
 // using crypto functions directly does (see build/test/helpers/crypto-ready.js).
 const preload = pathToFileURL(join(root, "helpers", "crypto-ready.js")).href
-const r = spawnSync(process.execPath, ["--import", preload, "--test", "--test-reporter=spec", ...selected], { stdio: "inherit" })
+// --test-force-exit: a test file whose tests have all finished exits even if a failed test left a
+// socket open (a failure must fail the run, never hang it). --test-timeout bounds any one test.
+const r = spawnSync(
+  process.execPath,
+  ["--import", preload, "--test", "--test-force-exit", "--test-timeout=300000", "--test-reporter=spec", ...selected],
+  { stdio: "inherit" },
+)
 process.exit(r.status ?? 1)
