@@ -1,0 +1,442 @@
+/**
+ * The reader's side, sans-IO: frames in (data messages, batches, commits from the control
+ * topic, the key service's welcome); verified plaintext messages and named events out. No
+ * socket and no clock: the caller passes `now` (ms) and calls `tick(now)` by `deadline()`.
+ *
+ * Failure policy (Pulsar's DISCARD, made visible): every message that cannot be delivered
+ * is dropped with a `rejected` event naming the reason; nothing throws on network input.
+ *
+ *   unknown-publisher  key id of another publisher (or the control topic of one)
+ *   malformed          a body that does not parse
+ *   no-key             an epoch this reader holds no key for (also emits `need-keys`
+ *                      when the epoch is newer than the reader's)
+ *   expired-epoch      an older epoch whose overlap window has closed
+ *   replay / too-old   a sequence number already delivered, or below the replay window
+ *   decrypt-failed     the AEAD tag did not verify (corrupted, or forged without the key)
+ *   forged             decrypted, but its digest is not the one the publisher signed
+ *   unverified         no signed batch listed it within `holdTimeout`
+ *   held-overflow      more than `maxHeld` messages waiting for their batch (oldest dropped)
+ *   bad-signature      a batch, commit or welcome whose Ed25519 signature does not verify
+ *   commit-unreadable  a commit whose new epoch key this reader cannot unwrap: it was
+ *                      removed, or missed an earlier commit (also emits `need-keys`)
+ */
+import { aeadDecryptInto } from "../crypto/aead.js"
+import { sealedBoxOpen } from "../crypto/seal.js"
+import { verifyDetached } from "../crypto/sign.js"
+import { publicFromSecret } from "../crypto/index.js"
+import { toKey } from "../crypto/keys.js"
+import {
+  BATCH_CONTEXT,
+  COMMIT_CONTEXT,
+  concat,
+  CONTROL_PREFIX,
+  controlTopic,
+  dataNonce,
+  EPOCH_KEY_NODE,
+  equalBytes,
+  HEADER_BYTES,
+  parseBatch,
+  parseCommit,
+  parseHeader,
+  parseWelcome,
+  startsWith,
+  TAG_BYTES,
+  WELCOME_CONTEXT,
+  wrapAd,
+  wrapNonce,
+  type Commit,
+} from "./codec.js"
+import { ReplayWindow, DEFAULT_REPLAY_WINDOW } from "./replay-window.js"
+import { directPath, isLeafCount, leafNode, root } from "./tree-math.js"
+import { messageDigest, publisherKeyId, readerHint } from "./writer.js"
+
+export type RejectReason =
+  | "unknown-publisher"
+  | "malformed"
+  | "no-key"
+  | "expired-epoch"
+  | "replay"
+  | "too-old"
+  | "decrypt-failed"
+  | "forged"
+  | "unverified"
+  | "held-overflow"
+  | "bad-signature"
+  | "commit-unreadable"
+
+export type ReaderEvent =
+  | { type: "message"; topic: Uint8Array; body: Uint8Array; epoch: number; seq: number }
+  | { type: "epoch"; epoch: number; via: "commit" | "welcome" }
+  | { type: "rejected"; reason: RejectReason; epoch?: number; seq?: number }
+  | { type: "need-keys"; reason: "no-key" | "commit-unreadable" | "not-joined" }
+
+export interface StreamReaderOptions {
+  /** The reader's CURVE key pair (Z85 or 32 octets): its identity, as in its certificate. */
+  publicKey: string | Uint8Array
+  secretKey: string | Uint8Array
+  /** The publisher's Ed25519 public key (32 octets). */
+  publisherKey: Uint8Array
+  /** How long the previous epoch stays accepted after a new one starts, ms (default 5000). */
+  overlap?: number
+  /** Replay window in sequence numbers (default 1024). */
+  replayWindow?: number
+  /** Longest a decrypted message waits for its signed batch, ms (default 1000). */
+  holdTimeout?: number
+  /** Most messages waiting for their batch (default 8192). */
+  maxHeld?: number
+  /** Least time between two `need-keys` events, ms (default 1000). */
+  resyncInterval?: number
+}
+
+export const DEFAULT_OVERLAP = 5000
+export const DEFAULT_HOLD_TIMEOUT = 1000
+export const DEFAULT_MAX_HELD = 8192
+export const DEFAULT_RESYNC_INTERVAL = 1000
+const RECENT_BATCHES = 8
+const BUFFERED_COMMITS = 8
+
+interface Held {
+  topic: Uint8Array
+  body: Uint8Array
+  digest: Uint8Array
+  epoch: number
+  seq: number
+  at: number
+}
+
+interface EpochKey {
+  key: Uint8Array
+  /** When this (no longer current) epoch stops being accepted. */
+  expires: number | undefined
+}
+
+function nonNegative(value: number | undefined, fallback: number, what: string): number {
+  if (value === undefined) return fallback
+  if (!Number.isFinite(value) || value < 0) throw new RangeError(`StreamReader: expected ${what} as a non-negative number, got ${value}`)
+  return value
+}
+
+export class StreamReader {
+  readonly keyId: Uint8Array
+  readonly controlTopic: Uint8Array
+  readonly #publisherKey: Uint8Array
+  readonly #publicKey: Uint8Array
+  readonly #secretKey: Uint8Array
+  readonly #hint: Uint8Array
+  readonly #overlap: number
+  readonly #holdTimeout: number
+  readonly #maxHeld: number
+  readonly #resyncInterval: number
+  readonly #window: ReplayWindow
+  #leaf: number | undefined
+  #leafCount = 1
+  /** Keys of the leaf and of the nodes on its direct path. */
+  #nodes = new Map<number, Uint8Array>()
+  readonly #epochs = new Map<number, EpochKey>()
+  #epoch = 0
+  readonly #held = new Map<number, Held[]>()
+  #heldCount = 0
+  readonly #recent: { firstSeq: number; digests: Uint8Array[] }[] = []
+  readonly #commits: Commit[] = []
+  #lastNeedKeys = -Infinity
+  readonly #nonce = new Uint8Array(24)
+  readonly #scratch = new Uint8Array(4)
+
+  constructor(options: StreamReaderOptions) {
+    if (!(options?.publisherKey instanceof Uint8Array) || options.publisherKey.length !== 32) {
+      throw new TypeError("StreamReader: expected publisherKey as the publisher's 32-octet Ed25519 public key")
+    }
+    this.#publisherKey = new Uint8Array(options.publisherKey)
+    this.#secretKey = toKey(options.secretKey, "StreamReader secretKey")
+    this.#publicKey = toKey(options.publicKey, "StreamReader publicKey")
+    if (!equalBytes(publicFromSecret(this.#secretKey), this.#publicKey)) throw new RangeError("StreamReader: publicKey does not belong to secretKey")
+    this.#hint = readerHint(this.#publicKey)
+    this.keyId = publisherKeyId(this.#publisherKey)
+    this.controlTopic = controlTopic(this.keyId)
+    this.#overlap = nonNegative(options.overlap, DEFAULT_OVERLAP, "overlap")
+    this.#holdTimeout = nonNegative(options.holdTimeout, DEFAULT_HOLD_TIMEOUT, "holdTimeout")
+    this.#maxHeld = Math.max(1, Math.floor(nonNegative(options.maxHeld, DEFAULT_MAX_HELD, "maxHeld")))
+    this.#resyncInterval = nonNegative(options.resyncInterval, DEFAULT_RESYNC_INTERVAL, "resyncInterval")
+    this.#window = new ReplayWindow(options.replayWindow ?? DEFAULT_REPLAY_WINDOW)
+  }
+
+  /** The newest epoch this reader holds a key for (0: none). */
+  get epoch(): number {
+    return this.#epoch
+  }
+
+  /** True once the reader holds a current epoch key. */
+  get hasKeys(): boolean {
+    return this.#epochs.has(this.#epoch)
+  }
+
+  /** Messages waiting for their signed batch. */
+  get heldCount(): number {
+    return this.#heldCount
+  }
+
+  /** One received message: [topic, body]. */
+  receive(frames: readonly Uint8Array[], now: number): ReaderEvent[] {
+    const events: ReaderEvent[] = []
+    const topic = frames[0]
+    const body = frames[1]
+    if (frames.length !== 2 || !(topic instanceof Uint8Array) || !(body instanceof Uint8Array)) {
+      events.push({ type: "rejected", reason: "malformed" })
+      return events
+    }
+    if (startsWith(topic, CONTROL_PREFIX)) {
+      if (!equalBytes(topic, this.controlTopic)) events.push({ type: "rejected", reason: "unknown-publisher" })
+      else if (body[1] === 2) this.#batch(body, events)
+      else if (body[1] === 3) this.#commit(body, now, events)
+      else events.push({ type: "rejected", reason: "malformed" })
+      return events
+    }
+    this.#data(topic, body, now, events)
+    return events
+  }
+
+  /** The key service's reply (sealed to this reader). */
+  acceptWelcome(sealed: Uint8Array, now: number): ReaderEvent[] {
+    const events: ReaderEvent[] = []
+    const opened = sealed instanceof Uint8Array ? sealedBoxOpen(sealed, this.#publicKey, this.#secretKey) : undefined
+    const welcome = opened === undefined ? undefined : parseWelcome(opened)
+    if (welcome === undefined || !isLeafCount(welcome.leafCount) || welcome.leaf >= welcome.leafCount) {
+      events.push({ type: "rejected", reason: "malformed" })
+      return events
+    }
+    if (!equalBytes(welcome.keyId, this.keyId)) {
+      events.push({ type: "rejected", reason: "unknown-publisher" })
+      return events
+    }
+    if (!verifyDetached(welcome.signature, concat(WELCOME_CONTEXT, welcome.signed), this.#publisherKey)) {
+      events.push({ type: "rejected", reason: "bad-signature" })
+      return events
+    }
+    if (welcome.epoch < this.#epoch) return events // older than what the commits already gave
+    this.#leaf = welcome.leaf
+    this.#leafCount = welcome.leafCount
+    this.#wipeNodes()
+    const path = new Set([leafNode(welcome.leaf), ...directPath(leafNode(welcome.leaf), welcome.leafCount)])
+    for (const { node, key } of welcome.nodes) if (path.has(node)) this.#nodes.set(node, new Uint8Array(key))
+    for (const { epoch, key } of welcome.epochs) {
+      if (!this.#epochs.has(epoch)) this.#epochs.set(epoch, { key: new Uint8Array(key), expires: epoch === welcome.epoch ? undefined : now + this.#overlap })
+    }
+    this.#setEpoch(welcome.epoch, now)
+    events.push({ type: "epoch", epoch: welcome.epoch, via: "welcome" })
+    for (const commit of this.#commits.filter((c) => c.epoch > welcome.epoch).sort((a, b) => a.epoch - b.epoch)) this.#apply(commit, now, events)
+    return events
+  }
+
+  /** When tick() must run next (held messages timing out, an old epoch expiring). */
+  deadline(): number | undefined {
+    let next: number | undefined
+    for (const list of this.#held.values()) {
+      const first = list[0]
+      if (first) next = first.at + this.#holdTimeout
+      break
+    }
+    for (const e of this.#epochs.values()) if (e.expires !== undefined && (next === undefined || e.expires < next)) next = e.expires
+    return next
+  }
+
+  /** Drop held messages past `holdTimeout` and epochs past their overlap window. */
+  tick(now: number): ReaderEvent[] {
+    const events: ReaderEvent[] = []
+    for (const [seq, list] of this.#held) {
+      if ((list[0]?.at ?? now) + this.#holdTimeout > now) break
+      this.#held.delete(seq)
+      this.#heldCount -= list.length
+      for (const h of list) events.push({ type: "rejected", reason: "unverified", epoch: h.epoch, seq })
+    }
+    for (const [epoch, e] of this.#epochs) {
+      if (e.expires !== undefined && e.expires <= now) {
+        e.key.fill(0)
+        this.#epochs.delete(epoch)
+      }
+    }
+    return events
+  }
+
+  /** Forget every key. */
+  destroy(): void {
+    this.#wipeNodes()
+    for (const e of this.#epochs.values()) e.key.fill(0)
+    this.#epochs.clear()
+    this.#secretKey.fill(0)
+  }
+
+  #data(topic: Uint8Array, body: Uint8Array, now: number, events: ReaderEvent[]): void {
+    const header = parseHeader(body)
+    if (header === undefined) {
+      events.push({ type: "rejected", reason: "malformed" })
+      return
+    }
+    const { epoch, seq } = header
+    if (!equalBytes(header.keyId, this.keyId)) {
+      events.push({ type: "rejected", reason: "unknown-publisher", epoch, seq })
+      return
+    }
+    const entry = this.#epochs.get(epoch)
+    if (entry === undefined || (entry.expires !== undefined && entry.expires <= now)) {
+      const old = epoch < this.#epoch
+      events.push({ type: "rejected", reason: old && entry !== undefined ? "expired-epoch" : "no-key", epoch, seq })
+      if (!old) this.#needKeys(now, this.#leaf === undefined ? "not-joined" : "no-key", events)
+      return
+    }
+    const verdict = this.#window.check(seq)
+    if (verdict !== "ok") {
+      events.push({ type: "rejected", reason: verdict, epoch, seq })
+      return
+    }
+    const ad = new Uint8Array(topic.length + HEADER_BYTES)
+    ad.set(topic)
+    ad.set(body.subarray(0, HEADER_BYTES), topic.length)
+    const plain = new Uint8Array(body.length - HEADER_BYTES - TAG_BYTES)
+    if (!aeadDecryptInto(plain, body.subarray(HEADER_BYTES), ad, dataNonce(body, this.#nonce), entry.key)) {
+      events.push({ type: "rejected", reason: "decrypt-failed", epoch, seq })
+      return
+    }
+    const held: Held = { topic, body: plain, digest: messageDigest(topic, body, this.#scratch), epoch, seq, at: now }
+    // Its batch may already have arrived (a message delayed on another path).
+    for (const batch of this.#recent) {
+      const i = seq - batch.firstSeq
+      const signed = i >= 0 && i < batch.digests.length ? batch.digests[i] : undefined
+      if (signed !== undefined) {
+        this.#settle(held, signed, events)
+        return
+      }
+    }
+    if (this.#heldCount >= this.#maxHeld) {
+      for (const [oldSeq, list] of this.#held) {
+        const dropped = list.shift()
+        if (list.length === 0) this.#held.delete(oldSeq)
+        this.#heldCount--
+        if (dropped) events.push({ type: "rejected", reason: "held-overflow", epoch: dropped.epoch, seq: dropped.seq })
+        break
+      }
+    }
+    const list = this.#held.get(seq)
+    if (list) list.push(held)
+    else this.#held.set(seq, [held])
+    this.#heldCount++
+  }
+
+  #settle(held: Held, signed: Uint8Array, events: ReaderEvent[]): void {
+    if (!equalBytes(held.digest, signed)) {
+      events.push({ type: "rejected", reason: "forged", epoch: held.epoch, seq: held.seq })
+      return
+    }
+    const verdict = this.#window.check(held.seq)
+    if (verdict !== "ok") {
+      events.push({ type: "rejected", reason: verdict, epoch: held.epoch, seq: held.seq })
+      return
+    }
+    this.#window.mark(held.seq)
+    events.push({ type: "message", topic: held.topic, body: held.body, epoch: held.epoch, seq: held.seq })
+  }
+
+  #batch(body: Uint8Array, events: ReaderEvent[]): void {
+    const batch = parseBatch(body)
+    if (batch === undefined) {
+      events.push({ type: "rejected", reason: "malformed" })
+      return
+    }
+    if (!equalBytes(batch.keyId, this.keyId)) {
+      events.push({ type: "rejected", reason: "unknown-publisher" })
+      return
+    }
+    if (!verifyDetached(batch.signature, concat(BATCH_CONTEXT, batch.signed), this.#publisherKey)) {
+      events.push({ type: "rejected", reason: "bad-signature" })
+      return
+    }
+    for (let i = 0; i < batch.digests.length; i++) {
+      const seq = batch.firstSeq + i
+      const list = this.#held.get(seq)
+      if (list === undefined) continue
+      this.#held.delete(seq)
+      this.#heldCount -= list.length
+      for (const held of list) this.#settle(held, batch.digests[i] as Uint8Array, events)
+    }
+    this.#recent.push({ firstSeq: batch.firstSeq, digests: batch.digests.map((d) => new Uint8Array(d)) })
+    if (this.#recent.length > RECENT_BATCHES) this.#recent.shift()
+  }
+
+  #commit(body: Uint8Array, now: number, events: ReaderEvent[]): void {
+    const commit = parseCommit(body)
+    if (commit === undefined || !isLeafCount(commit.leafCount)) {
+      events.push({ type: "rejected", reason: "malformed" })
+      return
+    }
+    if (!equalBytes(commit.keyId, this.keyId)) {
+      events.push({ type: "rejected", reason: "unknown-publisher" })
+      return
+    }
+    if (!verifyDetached(commit.signature, concat(COMMIT_CONTEXT, commit.signed), this.#publisherKey)) {
+      events.push({ type: "rejected", reason: "bad-signature" })
+      return
+    }
+    const copy = parseCommit(new Uint8Array(body)) as Commit // keep it past the caller's buffer
+    this.#commits.push(copy)
+    if (this.#commits.length > BUFFERED_COMMITS) this.#commits.shift()
+    if (commit.epoch <= this.#epoch) return // already known (from a welcome)
+    this.#apply(copy, now, events)
+  }
+
+  #apply(commit: Commit, now: number, events: ReaderEvent[]): void {
+    for (const join of commit.joins) {
+      if (!equalBytes(join.hint, this.#hint) || join.leaf >= commit.leafCount) continue
+      const leafKey = sealedBoxOpen(join.box, this.#publicKey, this.#secretKey)
+      if (leafKey === undefined || leafKey.length !== 32) continue
+      this.#wipeNodes()
+      this.#leaf = join.leaf
+      this.#nodes.set(leafNode(join.leaf), leafKey)
+    }
+    if (this.#leaf === undefined) {
+      this.#needKeys(now, "not-joined", events)
+      return
+    }
+    this.#leafCount = commit.leafCount
+    const path = new Set([leafNode(this.#leaf), ...directPath(leafNode(this.#leaf), commit.leafCount)])
+    commit.wraps.forEach((wrap, i) => {
+      if (!path.has(wrap.node)) return
+      const kek = this.#nodes.get(wrap.under)
+      if (kek === undefined) return
+      const key = new Uint8Array(32)
+      if (aeadDecryptInto(key, wrap.box, wrapAd(commit.keyId, commit.epoch, wrap.node, wrap.under), wrapNonce(commit.salt, i), kek)) {
+        this.#nodes.get(wrap.node)?.fill(0)
+        this.#nodes.set(wrap.node, key)
+      }
+    })
+    const rootKey = this.#nodes.get(root(commit.leafCount))
+    const epochKey = new Uint8Array(32)
+    if (
+      commit.epochBox === undefined ||
+      rootKey === undefined ||
+      !aeadDecryptInto(epochKey, commit.epochBox, wrapAd(commit.keyId, commit.epoch, EPOCH_KEY_NODE, EPOCH_KEY_NODE), wrapNonce(commit.salt, commit.wraps.length), rootKey)
+    ) {
+      events.push({ type: "rejected", reason: "commit-unreadable", epoch: commit.epoch })
+      this.#needKeys(now, "commit-unreadable", events)
+      return
+    }
+    this.#epochs.set(commit.epoch, { key: epochKey, expires: undefined })
+    this.#setEpoch(commit.epoch, now)
+    events.push({ type: "epoch", epoch: commit.epoch, via: "commit" })
+  }
+
+  #setEpoch(epoch: number, now: number): void {
+    if (epoch < this.#epoch) return
+    this.#epoch = epoch
+    for (const [e, entry] of this.#epochs) if (e !== epoch && entry.expires === undefined) entry.expires = now + this.#overlap
+  }
+
+  #needKeys(now: number, reason: "no-key" | "commit-unreadable" | "not-joined", events: ReaderEvent[]): void {
+    if (now - this.#lastNeedKeys < this.#resyncInterval) return
+    this.#lastNeedKeys = now
+    events.push({ type: "need-keys", reason })
+  }
+
+  #wipeNodes(): void {
+    for (const key of this.#nodes.values()) key.fill(0)
+    this.#nodes = new Map()
+  }
+}

@@ -1,0 +1,237 @@
+/**
+ * The publisher's side, sans-IO: topic + body in, frames out (data messages, signed digest
+ * batches, commits), and the welcome a key service hands to a member. No socket, no clock:
+ * the caller passes `now` (milliseconds) and calls `tick(now)` by `deadline()`.
+ *
+ * Publisher authenticity, amortised: every data message's BLAKE2b-256 digest (over its topic
+ * and body) joins a batch; the batch leaves, signed with Ed25519 under the publisher's
+ * long-term key, after `batchSize` messages or `batchDelay` ms, whichever comes first. A
+ * reader delivers a message only once a valid batch lists its digest, so the added delivery
+ * wait is bounded by `batchDelay` (plus transit). A reader that holds the data key can encrypt,
+ * but cannot sign, so its forgeries are never delivered.
+ */
+import { aeadEncryptInto } from "../crypto/aead.js"
+import { genericHash } from "../crypto/hash.js"
+import { sealedBox } from "../crypto/seal.js"
+import { signDetached, SIGN_SECRET_KEY_BYTES, type SigningKeyPair } from "../crypto/sign.js"
+import { randomBytes } from "../crypto/index.js"
+import { toKey } from "../crypto/keys.js"
+import {
+  BATCH_CONTEXT,
+  COMMIT_CONTEXT,
+  concat,
+  CONTROL_PREFIX,
+  controlTopic,
+  dataNonce,
+  DIGEST_BYTES,
+  encodeBatchUnsigned,
+  encodeCommitUnsigned,
+  encodeWelcomeUnsigned,
+  EPOCH_KEY_NODE,
+  HEADER_BYTES,
+  MAX_BATCH,
+  SALT_BYTES,
+  startsWith,
+  TAG_BYTES,
+  WELCOME_CONTEXT,
+  wrapAd,
+  wrapNonce,
+  writeHeader,
+  type EncodedJoin,
+  type EncodedWrap,
+} from "./codec.js"
+import { KeyTree } from "./key-tree.js"
+import { z85Encode as z85 } from "../wire/z85.js"
+
+/** Two frames: topic, body. */
+export type StreamFrames = [Uint8Array, Uint8Array]
+
+export interface StreamWriterOptions {
+  /** The publisher's long-term Ed25519 key pair (see `signKeyPair`). */
+  signingKey: SigningKeyPair
+  /** Readers at the start: CURVE public keys (Z85). */
+  members?: Iterable<string>
+  /** Digests per signed batch (default 64, at most 4096). */
+  batchSize?: number
+  /** Longest a digest waits for its batch signature, ms (default 5). */
+  batchDelay?: number
+  /** Joiners whose leaf key travels sealed in the commit itself (default 16); others use the key service. */
+  maxInlineJoins?: number
+  /** Injected randomness (tests); default the crypto backend's CSPRNG. */
+  random?: (n: number) => Uint8Array
+}
+
+export const DEFAULT_BATCH_SIZE = 64
+export const DEFAULT_BATCH_DELAY = 5
+export const DEFAULT_MAX_INLINE_JOINS = 16
+
+/** Key id of a publisher: the first 8 octets of BLAKE2b-128 of its Ed25519 public key. */
+export function publisherKeyId(signingPublicKey: Uint8Array): Uint8Array {
+  return genericHash(16, signingPublicKey).subarray(0, 8)
+}
+
+/** The 8-octet hint that tells a reader which sealed join is its own. */
+export function readerHint(publicKey: Uint8Array): Uint8Array {
+  return genericHash(16, publicKey).subarray(0, 8)
+}
+
+function positiveInteger(value: number | undefined, fallback: number, what: string, max = Number.MAX_SAFE_INTEGER): number {
+  if (value === undefined) return fallback
+  if (!Number.isInteger(value) || value < 0 || value > max) throw new RangeError(`StreamWriter: expected ${what} as an integer from 0 to ${max}, got ${value}`)
+  return value
+}
+
+export class StreamWriter {
+  readonly keyId: Uint8Array
+  readonly controlTopic: Uint8Array
+  readonly tree: KeyTree
+  readonly #secretKey: Uint8Array
+  readonly #batchSize: number
+  readonly #batchDelay: number
+  readonly #maxInlineJoins: number
+  readonly #random: (n: number) => Uint8Array
+  #seq = 0
+  #batchFirst = 0
+  #digests: Uint8Array[] = []
+  #batchDeadline: number | undefined
+  #previousEpoch: { epoch: number; key: Uint8Array } | undefined
+  readonly #nonce = new Uint8Array(24)
+  readonly #lengthPrefix = new Uint8Array(4)
+  #ad = new Uint8Array(256)
+
+  constructor(options: StreamWriterOptions) {
+    const key = options?.signingKey
+    if (!(key?.secretKey instanceof Uint8Array) || key.secretKey.length !== SIGN_SECRET_KEY_BYTES || !(key.publicKey instanceof Uint8Array)) {
+      throw new TypeError("StreamWriter: expected signingKey as an Ed25519 key pair { publicKey (32), secretKey (64) }")
+    }
+    this.#secretKey = new Uint8Array(key.secretKey)
+    this.keyId = publisherKeyId(key.publicKey)
+    this.controlTopic = controlTopic(this.keyId)
+    this.#batchSize = Math.max(1, positiveInteger(options.batchSize, DEFAULT_BATCH_SIZE, "batchSize", MAX_BATCH))
+    this.#batchDelay = positiveInteger(options.batchDelay, DEFAULT_BATCH_DELAY, "batchDelay")
+    this.#maxInlineJoins = positiveInteger(options.maxInlineJoins, DEFAULT_MAX_INLINE_JOINS, "maxInlineJoins", 65535)
+    this.#random = options.random ?? randomBytes
+    const members = [...(options.members ?? [])].map(normaliseMember)
+    this.tree = new KeyTree(members, this.#random)
+  }
+
+  get epoch(): number {
+    return this.tree.epoch
+  }
+
+  /** Next sequence number to be used. */
+  get sequence(): number {
+    return this.#seq
+  }
+
+  /** Encrypt one message; returns it, followed by the signed batch when that is now full. */
+  seal(topic: Uint8Array, body: Uint8Array, now: number): StreamFrames[] {
+    if (!(topic instanceof Uint8Array) || !(body instanceof Uint8Array)) throw new TypeError("StreamWriter.seal: expected topic and body as Uint8Array")
+    if (startsWith(topic, CONTROL_PREFIX)) throw new RangeError("StreamWriter.seal: topics starting with the reserved control prefix (\\0ih-sa/) are not allowed")
+    const seq = this.#seq++
+    const out = new Uint8Array(HEADER_BYTES + body.length + TAG_BYTES)
+    writeHeader(out, this.keyId, this.tree.epoch, seq)
+    const adLength = topic.length + HEADER_BYTES
+    if (this.#ad.length < adLength) this.#ad = new Uint8Array(Math.max(adLength, 2 * this.#ad.length))
+    const ad = this.#ad.subarray(0, adLength)
+    ad.set(topic)
+    ad.set(out.subarray(0, HEADER_BYTES), topic.length)
+    aeadEncryptInto(out.subarray(HEADER_BYTES), body, ad, dataNonce(out, this.#nonce), this.tree.epochKey)
+    if (this.#digests.length === 0) {
+      this.#batchFirst = seq
+      this.#batchDeadline = now + this.#batchDelay
+    }
+    this.#digests.push(messageDigest(topic, out, this.#lengthPrefix))
+    const frames: StreamFrames[] = [[topic, out]]
+    if (this.#digests.length >= this.#batchSize) frames.push(...this.flush())
+    return frames
+  }
+
+  /** When tick() must run for the pending batch to leave in time; undefined when none is pending. */
+  deadline(): number | undefined {
+    return this.#batchDeadline
+  }
+
+  /** Emit the pending batch when its deadline has passed. */
+  tick(now: number): StreamFrames[] {
+    return this.#batchDeadline !== undefined && now >= this.#batchDeadline ? this.flush() : []
+  }
+
+  /** Emit the pending batch now (if any). */
+  flush(): StreamFrames[] {
+    if (this.#digests.length === 0) return []
+    const unsigned = encodeBatchUnsigned(this.keyId, this.#batchFirst, this.#digests)
+    this.#digests = []
+    this.#batchDeadline = undefined
+    const signature = signDetached(concat(BATCH_CONTEXT, unsigned), this.#secretKey)
+    return [[this.controlTopic, concat(unsigned, signature)]]
+  }
+
+  /**
+   * Change the readers (CURVE public keys, Z85 or 32 octets) and start a new epoch. Returns the
+   * pending batch (if any) and the signed commit to publish on the control topic.
+   */
+  commit(changes: { add?: Iterable<string | Uint8Array>; remove?: Iterable<string | Uint8Array> } = {}): StreamFrames[] {
+    const frames = this.flush()
+    const previous = { epoch: this.tree.epoch, key: this.tree.epochKey }
+    const plan = this.tree.commit({ add: [...(changes.add ?? [])].map(normaliseMember), remove: [...(changes.remove ?? [])].map(normaliseMember) })
+    if (this.#previousEpoch) this.#previousEpoch.key.fill(0)
+    this.#previousEpoch = previous
+    const salt = this.#random(SALT_BYTES)
+    const wraps: EncodedWrap[] = plan.wraps.map((w, i) => ({
+      node: w.node,
+      under: w.under,
+      box: aeadEncryptNew(w.key, wrapAd(this.keyId, plan.epoch, w.node, w.under), wrapNonce(salt, i), w.kek),
+    }))
+    const joins: EncodedJoin[] = []
+    if (plan.joins.length <= this.#maxInlineJoins) {
+      for (const j of plan.joins) {
+        const publicKey = toKey(j.publicKey, "member")
+        joins.push({ leaf: j.leaf, hint: readerHint(publicKey), box: sealedBox(j.leafKey, publicKey) })
+      }
+    }
+    const epochBox = plan.rootKey === undefined ? undefined : aeadEncryptNew(plan.epochKey, wrapAd(this.keyId, plan.epoch, EPOCH_KEY_NODE, EPOCH_KEY_NODE), wrapNonce(salt, wraps.length), plan.rootKey)
+    const unsigned = encodeCommitUnsigned({ keyId: this.keyId, epoch: plan.epoch, leafCount: plan.leafCount, salt, wraps, joins, epochBox })
+    const signature = signDetached(concat(COMMIT_CONTEXT, unsigned), this.#secretKey)
+    frames.push([this.controlTopic, concat(unsigned, signature)])
+    return frames
+  }
+
+  /** A new epoch with the same readers (timer rotation). */
+  rotate(): StreamFrames[] {
+    return this.commit()
+  }
+
+  /** The signed welcome for a member (to seal to it), or undefined when it is not one. */
+  welcome(member: string | Uint8Array): Uint8Array | undefined {
+    const keys = this.tree.memberKeys(normaliseMember(member))
+    if (keys === undefined) return undefined
+    const epochs = [{ epoch: this.tree.epoch, key: this.tree.epochKey }]
+    if (this.#previousEpoch) epochs.push(this.#previousEpoch)
+    const unsigned = encodeWelcomeUnsigned({ keyId: this.keyId, epoch: this.tree.epoch, leafCount: keys.leafCount, leaf: keys.leaf, nodes: keys.nodes, epochs })
+    return concat(unsigned, signDetached(concat(WELCOME_CONTEXT, unsigned), this.#secretKey))
+  }
+
+  /** Forget the signing key and epoch keys. */
+  destroy(): void {
+    this.#secretKey.fill(0)
+    this.#previousEpoch?.key.fill(0)
+  }
+}
+
+/** BLAKE2b-256(u32 topic length || topic || body): what a batch lists for one message. */
+export function messageDigest(topic: Uint8Array, body: Uint8Array, scratch = new Uint8Array(4)): Uint8Array {
+  new DataView(scratch.buffer, scratch.byteOffset, 4).setUint32(0, topic.length)
+  return genericHash(DIGEST_BYTES, [scratch, topic, body])
+}
+
+function aeadEncryptNew(message: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array {
+  const out = new Uint8Array(message.length + TAG_BYTES)
+  aeadEncryptInto(out, message, ad, nonce, key)
+  return out
+}
+
+/** Members are kept as Z85 strings (what CertificateStore and PeerInfo.publicKey give). */
+export function normaliseMember(member: string | Uint8Array): string {
+  return z85(toKey(member, "member public key"))
+}
