@@ -80,3 +80,19 @@ export { zapProtocolClient, type ZapProtocolHandler } from "./auth/zap-client.js
 export { answerZapRequest } from "./auth/zap-handler.js"
 export { serveZeromqZap, type ZeromqZapServer } from "./auth/zeromq-zap.js"
 export { Certificate, CertificateError, CertificateStore } from "./cert/index.js"
+
+// ---- Stream access (issue 10): encrypted pub/sub with reader access control ----------------------
+export {
+  SecurePublisher,
+  SecureSubscriber,
+  StreamWriter,
+  StreamReader,
+  KeyTree,
+  type SecurePublisherOptions,
+  type SecureSubscriberOptions,
+  type ReaderEvent,
+  type RejectReason,
+  type RejectedInfo,
+  type CommitInfo,
+} from "./stream-access/index.js"
+export { signKeyPair, type SigningKeyPair } from "./crypto/sign.js"

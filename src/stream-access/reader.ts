@@ -10,7 +10,8 @@
  *   malformed          a body that does not parse
  *   no-key             an epoch this reader holds no key for (also emits `need-keys`
  *                      when the epoch is newer than the reader's)
- *   expired-epoch      an older epoch whose overlap window has closed
+ *   expired-epoch      an epoch older than the reader's current one, whose overlap window has
+ *                      closed (or that it never held)
  *   replay / too-old   a sequence number already delivered, or below the replay window
  *   decrypt-failed     the AEAD tag did not verify (corrupted, or forged without the key)
  *   forged             decrypted, but its digest is not the one the publisher signed
@@ -279,7 +280,7 @@ export class StreamReader {
     const entry = this.#epochs.get(epoch)
     if (entry === undefined || (entry.expires !== undefined && entry.expires <= now)) {
       const old = epoch < this.#epoch
-      events.push({ type: "rejected", reason: old && entry !== undefined ? "expired-epoch" : "no-key", epoch, seq })
+      events.push({ type: "rejected", reason: old ? "expired-epoch" : "no-key", epoch, seq })
       if (!old) this.#needKeys(now, this.#leaf === undefined ? "not-joined" : "no-key", events)
       return
     }

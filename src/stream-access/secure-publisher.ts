@@ -1,0 +1,211 @@
+/**
+ * SecurePublisher: the stream-access writer over any socket with the `zeromq` v6 send shape
+ * (Ironhouse's Publisher / XPublisher, or the `zeromq` package's). It only moves frames: the
+ * sans-IO StreamWriter does the cryptography; a timer flushes the digest batch by its deadline
+ * and rotates the epoch on `rotateInterval`.
+ *
+ * Readers come from a CertificateStore (the same directory as the Ironhouse pattern): every
+ * rescan that adds or removes certificates becomes one commit (one new epoch). `serveKeys()`
+ * runs the key service on a ROUTER (Ironhouse's, which reports each message's authenticated
+ * CURVE key) guarded by CURVE and the Authenticator.
+ */
+import { EventEmitter } from "node:events"
+import type { CertificateStore } from "../cert/store.js"
+import type { SigningKeyPair } from "../crypto/sign.js"
+import { answerKeyRequest } from "./key-service.js"
+import { normaliseMember, StreamWriter, type StreamFrames, type StreamWriterOptions } from "./writer.js"
+
+/** The part of a PUB/XPUB socket this needs (the `zeromq` v6 shape). */
+export interface SendSocket {
+  send(message: Uint8Array[]): Promise<void>
+}
+
+/** A ROUTER that tells who sent each message (Ironhouse's Router). */
+export interface KeyServiceRouter {
+  receiveWithPeer(): Promise<{ message: Uint8Array[]; peer: { publicKey: string | undefined } }>
+  send(message: Uint8Array[]): Promise<void>
+}
+
+export interface SecurePublisherOptions extends Omit<StreamWriterOptions, "members" | "signingKey"> {
+  socket: SendSocket
+  signingKey: SigningKeyPair
+  /** The readers: a CertificateStore (followed on every reload) or a list of CURVE public keys. */
+  readers?: CertificateStore | Iterable<string | Uint8Array>
+  /** Start a new epoch this often, ms (default 0: only on membership changes and rotate()). */
+  rotateInterval?: number
+}
+
+export interface CommitInfo {
+  epoch: number
+  added: number
+  removed: number
+  /** Size of the commit message body, octets. */
+  bytes: number
+}
+
+export interface KeyRequestInfo {
+  peer: string | undefined
+  granted: boolean
+  reason?: string
+}
+
+export interface SecurePublisher {
+  on(event: "commit", listener: (info: CommitInfo) => void): this
+  on(event: "key-request", listener: (info: KeyRequestInfo) => void): this
+  on(event: "error", listener: (error: Error) => void): this
+}
+
+function isStore(value: unknown): value is CertificateStore {
+  return typeof value === "object" && value !== null && typeof (value as CertificateStore).certificates === "function" && typeof (value as CertificateStore).on === "function"
+}
+
+export class SecurePublisher extends EventEmitter {
+  readonly writer: StreamWriter
+  readonly #socket: SendSocket
+  #chain: Promise<void> = Promise.resolve()
+  #timer: NodeJS.Timeout | undefined
+  #rotation: NodeJS.Timeout | undefined
+  #closed = false
+  readonly #store: CertificateStore | undefined
+  readonly #onReload = (): void => this.#syncStore()
+
+  constructor(options: SecurePublisherOptions) {
+    super()
+    if (typeof options?.socket?.send !== "function") throw new TypeError("SecurePublisher: expected socket with a send(frames) method (a Publisher or XPublisher)")
+    const readers = options.readers
+    this.#store = isStore(readers) ? readers : undefined
+    const members = this.#store ? this.#store.certificates().map((c) => c.publicKey) : [...((readers as Iterable<string | Uint8Array> | undefined) ?? [])].map(normaliseMember)
+    this.writer = new StreamWriter({ ...options, members })
+    this.#socket = options.socket
+    this.#store?.on("reloaded", this.#onReload)
+    const every = options.rotateInterval ?? 0
+    if (!Number.isFinite(every) || every < 0) throw new RangeError(`SecurePublisher: expected rotateInterval as a non-negative number of ms, got ${every}`)
+    if (every > 0) {
+      this.#rotation = setInterval(() => void this.rotate().catch((e: unknown) => this.#error(e)), every)
+      this.#rotation.unref()
+    }
+  }
+
+  /** The publisher's current epoch. */
+  get epoch(): number {
+    return this.writer.epoch
+  }
+
+  /** Encrypt and publish one message: `[topic, body]` (strings are UTF-8). */
+  send(message: [Uint8Array | string, Uint8Array | string] | [Uint8Array | string]): Promise<void> {
+    if (this.#closed) return Promise.reject(new Error("SecurePublisher: closed"))
+    if (!Array.isArray(message) || message.length < 1 || message.length > 2) {
+      return Promise.reject(new RangeError(`SecurePublisher.send: expected [topic, body], got ${Array.isArray(message) ? `${message.length} frames` : typeof message}`))
+    }
+    const frames = this.writer.seal(bytes(message[0]), bytes(message[1] ?? new Uint8Array(0)), Date.now())
+    this.#arm()
+    return this.#enqueue(frames)
+  }
+
+  /** Publish the pending digest batch now. */
+  flush(): Promise<void> {
+    return this.#enqueue(this.writer.flush())
+  }
+
+  /** Add and remove readers now (one commit, one new epoch). */
+  update(changes: { add?: Iterable<string | Uint8Array>; remove?: Iterable<string | Uint8Array> }): Promise<void> {
+    const add = [...(changes.add ?? [])]
+    const remove = [...(changes.remove ?? [])]
+    const frames = this.writer.commit({ add, remove })
+    const commit = frames[frames.length - 1] as StreamFrames
+    this.emit("commit", { epoch: this.writer.epoch, added: add.length, removed: remove.length, bytes: commit[1].length } satisfies CommitInfo)
+    return this.#enqueue(frames)
+  }
+
+  /** Start a new epoch with the same readers. */
+  rotate(): Promise<void> {
+    return this.update({})
+  }
+
+  /**
+   * Serve keys on `router` until it closes: each request from an authenticated CURVE peer
+   * that is a current reader gets its welcome; others a refusal. Resolves when the router
+   * stops receiving.
+   */
+  async serveKeys(router: KeyServiceRouter): Promise<void> {
+    for (;;) {
+      let received
+      try {
+        received = await router.receiveWithPeer()
+      } catch {
+        return // closed
+      }
+      const [routingId, ...rest] = received.message
+      if (routingId === undefined) continue
+      // A REQ client puts an empty delimiter first; a DEALER does not.
+      const delimited = rest[0]?.length === 0
+      const request = delimited ? rest.slice(1) : rest
+      const outcome = answerKeyRequest(this.writer, received.peer.publicKey, request)
+      this.emit("key-request", { peer: received.peer.publicKey, granted: outcome.granted, ...(outcome.granted ? {} : { reason: outcome.reason }) } satisfies KeyRequestInfo)
+      try {
+        await router.send([routingId, ...(delimited ? [new Uint8Array(0)] : []), ...outcome.reply])
+      } catch {
+        return
+      }
+    }
+  }
+
+  /** Stop the timers, flush the last batch, and forget the keys. The socket stays open (it is yours). */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    const last = this.#enqueue(this.writer.flush())
+    this.#closed = true
+    clearTimeout(this.#timer)
+    clearInterval(this.#rotation)
+    this.#store?.off("reloaded", this.#onReload)
+    await last.catch(() => undefined)
+    this.writer.destroy()
+  }
+
+  #syncStore(): void {
+    if (this.#closed || !this.#store) return
+    const now = new Set(this.#store.certificates().map((c) => c.publicKey))
+    const before = new Set(this.writer.tree.members())
+    const add = [...now].filter((k) => !before.has(k))
+    const remove = [...before].filter((k) => !now.has(k))
+    if (add.length === 0 && remove.length === 0) return
+    this.update({ add, remove }).catch((e: unknown) => this.#error(e))
+  }
+
+  #arm(): void {
+    if (this.#timer !== undefined) return
+    const deadline = this.writer.deadline()
+    if (deadline === undefined) return
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined
+      if (this.#closed) return
+      const frames = this.writer.tick(Date.now())
+      this.#arm()
+      this.#enqueue(frames).catch((e: unknown) => this.#error(e))
+    }, Math.max(0, deadline - Date.now()))
+    this.#timer.unref()
+  }
+
+  #enqueue(frames: StreamFrames[]): Promise<void> {
+    if (frames.length === 0) return this.#chain
+    const socket = this.#socket
+    const run = async (): Promise<void> => {
+      for (const f of frames) await socket.send(f)
+    }
+    // Sends stay in order (one pending send at a time, as zeromq v6 requires).
+    const next = this.#chain.then(run, run)
+    this.#chain = next.catch(() => undefined)
+    return next
+  }
+
+  #error(e: unknown): void {
+    if (this.listenerCount("error") > 0) this.emit("error", e instanceof Error ? e : new Error(String(e)))
+  }
+}
+
+const encoder = new TextEncoder()
+function bytes(value: Uint8Array | string): Uint8Array {
+  if (value instanceof Uint8Array) return value
+  if (typeof value === "string") return encoder.encode(value)
+  throw new TypeError(`SecurePublisher.send: expected a frame as Uint8Array or string, got ${typeof value}`)
+}

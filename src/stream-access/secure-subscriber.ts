@@ -1,0 +1,172 @@
+/**
+ * SecureSubscriber: the stream-access reader over any socket with the `zeromq` v6 receive
+ * shape (Ironhouse's Subscriber / XSubscriber, or the `zeromq` package's). It subscribes to the
+ * publisher's control topic besides the caller's topics, feeds every message to the sans-IO
+ * StreamReader, returns only verified plaintext from `receive()`, and reports every refusal
+ * as a `rejected` event (never an exception). When it lacks keys (at start, after a missed
+ * commit) it asks the key service: one CURVE DEALER round trip.
+ */
+import { EventEmitter } from "node:events"
+import { Dealer } from "../socket/dealer.js"
+import { toKey } from "../crypto/keys.js"
+import { z85Encode } from "../wire/z85.js"
+import { keyRequest, parseKeyReply } from "./key-service.js"
+import { StreamReader, type ReaderEvent, type RejectReason, type StreamReaderOptions } from "./reader.js"
+
+/** The part of a SUB/XSUB socket this needs. A SUB has subscribe(); an XSUB gets subscription messages via send(). */
+export interface ReceiveSocket {
+  receive(): Promise<Uint8Array[]>
+  subscribe?(...topics: Array<Uint8Array | string>): void
+  send?(message: Uint8Array[]): Promise<void>
+}
+
+/** How to reach the key service: a CURVE endpoint, or a function doing one round trip. */
+export type KeyServiceAccess = { endpoint: string; serverKey: string | Uint8Array } | ((request: Uint8Array[]) => Promise<Uint8Array[]>)
+
+export interface SecureSubscriberOptions extends Omit<StreamReaderOptions, "publisherKey"> {
+  socket: ReceiveSocket
+  /** The publisher's Ed25519 public key (32 octets). */
+  publisherKey: Uint8Array
+  keyService?: KeyServiceAccess
+  /** Longest wait for the key service, ms (default 5000). */
+  keyServiceTimeout?: number
+}
+
+export interface RejectedInfo {
+  reason: RejectReason
+  epoch?: number
+  seq?: number
+}
+
+export interface SecureSubscriber {
+  on(event: "rejected", listener: (info: RejectedInfo) => void): this
+  on(event: "epoch", listener: (info: { epoch: number; via: "commit" | "welcome" }) => void): this
+  on(event: "key-service", listener: (info: { ok: boolean; reason?: string }) => void): this
+}
+
+export class SecureSubscriber extends EventEmitter {
+  readonly reader: StreamReader
+  readonly #socket: ReceiveSocket
+  readonly #queue: [Buffer, Buffer][] = []
+  readonly #keyService: ((request: Uint8Array[]) => Promise<Uint8Array[]>) | undefined
+  #dealer: Dealer | undefined
+  #fetching: Promise<void> | undefined
+  #timer: NodeJS.Timeout | undefined
+  #closed = false
+
+  constructor(options: SecureSubscriberOptions) {
+    super()
+    if (typeof options?.socket?.receive !== "function") throw new TypeError("SecureSubscriber: expected socket with a receive() method (a Subscriber or XSubscriber)")
+    if (typeof options.socket.subscribe !== "function" && typeof options.socket.send !== "function") {
+      throw new TypeError("SecureSubscriber: expected socket with subscribe() (SUB) or send() (XSUB)")
+    }
+    this.reader = new StreamReader(options)
+    this.#socket = options.socket
+    const access = options.keyService
+    const timeout = options.keyServiceTimeout ?? 5000
+    if (typeof access === "function") this.#keyService = access
+    else if (access !== undefined) {
+      const dealer = new Dealer({
+        curveServerKey: z85Encode(toKey(access.serverKey, "keyService.serverKey")),
+        curvePublicKey: z85Encode(toKey(options.publicKey, "publicKey")),
+        curveSecretKey: z85Encode(toKey(options.secretKey, "secretKey")),
+        linger: 0,
+        receiveTimeout: timeout,
+      })
+      dealer.connect(access.endpoint)
+      this.#dealer = dealer
+      this.#keyService = async (request) => {
+        await dealer.send(request)
+        return dealer.receive()
+      }
+    }
+    this.#subscribeRaw(this.reader.controlTopic)
+  }
+
+  /** Subscribe to topic prefixes (all topics when none is given). */
+  subscribe(...topics: Array<Uint8Array | string>): void {
+    if (topics.length === 0) topics = [new Uint8Array(0)]
+    for (const t of topics) this.#subscribeRaw(typeof t === "string" ? new TextEncoder().encode(t) : t)
+  }
+
+  /** Ask the key service for this reader's keys now (one round trip); resolves when answered. */
+  fetchKeys(): Promise<void> {
+    if (this.#keyService === undefined) return Promise.reject(new Error("SecureSubscriber: no keyService configured"))
+    this.#fetching ??= (async () => {
+      try {
+        const reply = parseKeyReply(await (this.#keyService as (r: Uint8Array[]) => Promise<Uint8Array[]>)(keyRequest()))
+        if ("denied" in reply) {
+          this.emit("key-service", { ok: false, reason: reply.denied })
+          return
+        }
+        this.#handle(this.reader.acceptWelcome(reply.sealed, Date.now()))
+        this.emit("key-service", { ok: this.reader.hasKeys })
+      } catch (e) {
+        this.emit("key-service", { ok: false, reason: e instanceof Error ? e.message : String(e) })
+      } finally {
+        this.#fetching = undefined
+      }
+    })()
+    return this.#fetching
+  }
+
+  /** The next verified message: [topic, body]. */
+  async receive(): Promise<[Buffer, Buffer]> {
+    for (;;) {
+      const next = this.#queue.shift()
+      if (next) return next
+      const frames = await this.#socket.receive()
+      this.#handle(this.reader.receive(frames, Date.now()))
+    }
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<[Buffer, Buffer]> {
+    while (!this.#closed) {
+      try {
+        yield await this.receive()
+      } catch (e) {
+        if (this.#closed) return
+        throw e
+      }
+    }
+  }
+
+  /** Forget the keys and close the key service connection. The data socket stays open (it is yours). */
+  close(): void {
+    this.#closed = true
+    clearTimeout(this.#timer)
+    this.#dealer?.close()
+    this.reader.destroy()
+  }
+
+  #handle(events: ReaderEvent[]): void {
+    for (const e of events) {
+      if (e.type === "message") this.#queue.push([Buffer.from(e.topic), Buffer.from(e.body.buffer, e.body.byteOffset, e.body.byteLength)])
+      else if (e.type === "rejected") this.emit("rejected", { reason: e.reason, ...(e.epoch === undefined ? {} : { epoch: e.epoch }), ...(e.seq === undefined ? {} : { seq: e.seq }) } satisfies RejectedInfo)
+      else if (e.type === "epoch") this.emit("epoch", { epoch: e.epoch, via: e.via })
+      else if (e.type === "need-keys" && this.#keyService !== undefined && !this.#closed) void this.fetchKeys()
+    }
+    this.#arm()
+  }
+
+  #arm(): void {
+    if (this.#timer !== undefined || this.#closed) return
+    const deadline = this.reader.deadline()
+    if (deadline === undefined) return
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined
+      this.#handle(this.reader.tick(Date.now()))
+    }, Math.max(0, deadline - Date.now()) + 1)
+    this.#timer.unref()
+  }
+
+  #subscribeRaw(topic: Uint8Array): void {
+    if (typeof this.#socket.subscribe === "function") this.#socket.subscribe(topic)
+    else {
+      const message = new Uint8Array(topic.length + 1)
+      message[0] = 1
+      message.set(topic, 1)
+      void (this.#socket.send as (m: Uint8Array[]) => Promise<void>)([message])
+    }
+  }
+}
