@@ -24,7 +24,7 @@
 import { aeadDecryptInto } from "../crypto/aead.js"
 import { sealedBoxOpen } from "../crypto/seal.js"
 import { verifyDetached } from "../crypto/sign.js"
-import { publicFromSecret } from "../crypto/index.js"
+import { cryptoBackend, publicFromSecret, type CryptoBackend } from "../crypto/index.js"
 import { toKey } from "../crypto/keys.js"
 import {
   BATCH_CONTEXT,
@@ -38,7 +38,11 @@ import {
   HEADER_BYTES,
   parseBatch,
   parseCommit,
-  parseHeader,
+  isDataBody,
+  dataSeq,
+  dataEpoch,
+  hasKeyId,
+  Slab,
   parseWelcome,
   startsWith,
   TAG_BYTES,
@@ -49,7 +53,7 @@ import {
 } from "./codec.js"
 import { ReplayWindow, DEFAULT_REPLAY_WINDOW } from "./replay-window.js"
 import { directPath, isLeafCount, leafNode, root } from "./tree-math.js"
-import { messageDigest, publisherKeyId, readerHint } from "./writer.js"
+import { messageDigest, publisherKeyId, readerHint, type DigestScratch } from "./writer.js"
 
 export type RejectReason =
   | "unknown-publisher"
@@ -141,7 +145,12 @@ export class StreamReader {
   readonly #commits: Commit[] = []
   #lastNeedKeys = -Infinity
   readonly #nonce = new Uint8Array(24)
-  readonly #scratch = new Uint8Array(4)
+  readonly #scratch: DigestScratch = { buffer: new Uint8Array(512) }
+  #ad = new Uint8Array(256)
+  readonly #slab = new Slab()
+  readonly #crypto: CryptoBackend = cryptoBackend()
+  /** Highest sequence number a recent batch covers (no lookup for messages above it). */
+  #recentTop = -1
 
   constructor(options: StreamReaderOptions) {
     if (!(options?.publisherKey instanceof Uint8Array) || options.publisherKey.length !== 32) {
@@ -267,13 +276,13 @@ export class StreamReader {
   }
 
   #data(topic: Uint8Array, body: Uint8Array, now: number, events: ReaderEvent[]): void {
-    const header = parseHeader(body)
-    if (header === undefined) {
+    const seq = isDataBody(body) ? dataSeq(body) : -1
+    if (seq < 0) {
       events.push({ type: "rejected", reason: "malformed" })
       return
     }
-    const { epoch, seq } = header
-    if (!equalBytes(header.keyId, this.keyId)) {
+    const epoch = dataEpoch(body)
+    if (!hasKeyId(body, this.keyId)) {
       events.push({ type: "rejected", reason: "unknown-publisher", epoch, seq })
       return
     }
@@ -289,17 +298,20 @@ export class StreamReader {
       events.push({ type: "rejected", reason: verdict, epoch, seq })
       return
     }
-    const ad = new Uint8Array(topic.length + HEADER_BYTES)
+    const adLength = topic.length + HEADER_BYTES
+    if (this.#ad.length < adLength) this.#ad = new Uint8Array(Math.max(adLength, 2 * this.#ad.length))
+    const ad = this.#ad.subarray(0, adLength)
     ad.set(topic)
     ad.set(body.subarray(0, HEADER_BYTES), topic.length)
-    const plain = new Uint8Array(body.length - HEADER_BYTES - TAG_BYTES)
-    if (!aeadDecryptInto(plain, body.subarray(HEADER_BYTES), ad, dataNonce(body, this.#nonce), entry.key)) {
+    const plain = this.#slab.take(body.length - HEADER_BYTES - TAG_BYTES)
+    // Hot path: the backend directly; sizes are checked above (body >= header + tag).
+    if (!this.#crypto.aeadDecryptInto(plain, body.subarray(HEADER_BYTES), ad, dataNonce(body, this.#nonce), entry.key)) {
       events.push({ type: "rejected", reason: "decrypt-failed", epoch, seq })
       return
     }
-    const held: Held = { topic, body: plain, digest: messageDigest(topic, body, this.#scratch), epoch, seq, at: now }
+    const held: Held = { topic, body: plain, digest: messageDigest(topic, body, this.#scratch, this.#crypto), epoch, seq, at: now }
     // Its batch may already have arrived (a message delayed on another path).
-    for (const batch of this.#recent) {
+    if (seq <= this.#recentTop) for (const batch of this.#recent) {
       const i = seq - batch.firstSeq
       const signed = i >= 0 && i < batch.digests.length ? batch.digests[i] : undefined
       if (signed !== undefined) {
@@ -359,6 +371,7 @@ export class StreamReader {
       for (const held of list) this.#settle(held, batch.digests[i] as Uint8Array, events)
     }
     this.#recent.push({ firstSeq: batch.firstSeq, digests: batch.digests.map((d) => new Uint8Array(d)) })
+    this.#recentTop = Math.max(this.#recentTop, batch.firstSeq + batch.digests.length - 1)
     if (this.#recent.length > RECENT_BATCHES) this.#recent.shift()
   }
 

@@ -62,8 +62,8 @@ function isStore(value: unknown): value is CertificateStore {
 export class SecurePublisher extends EventEmitter {
   readonly writer: StreamWriter
   readonly #socket: SendSocket
-  #chain: Promise<void> = Promise.resolve()
-  #timer: NodeJS.Timeout | undefined
+  #busy: Promise<void> | undefined
+  #timer: { cancel(): void } | undefined
   #rotation: NodeJS.Timeout | undefined
   #closed = false
   readonly #store: CertificateStore | undefined
@@ -155,7 +155,7 @@ export class SecurePublisher extends EventEmitter {
     if (this.#closed) return
     const last = this.#enqueue(this.writer.flush())
     this.#closed = true
-    clearTimeout(this.#timer)
+    this.#timer?.cancel()
     clearInterval(this.#rotation)
     this.#store?.off("reloaded", this.#onReload)
     await last.catch(() => undefined)
@@ -176,26 +176,41 @@ export class SecurePublisher extends EventEmitter {
     if (this.#timer !== undefined) return
     const deadline = this.writer.deadline()
     if (deadline === undefined) return
-    this.#timer = setTimeout(() => {
+    const fire = (): void => {
       this.#timer = undefined
       if (this.#closed) return
       const frames = this.writer.tick(Date.now())
       this.#arm()
       this.#enqueue(frames).catch((e: unknown) => this.#error(e))
-    }, Math.max(0, deadline - Date.now()))
-    this.#timer.unref()
+    }
+    const wait = deadline - Date.now()
+    // batchDelay 0: at the end of this event-loop turn (a timer would wait >= 1 ms).
+    if (wait <= 0) {
+      const immediate = setImmediate(fire)
+      immediate.unref()
+      this.#timer = { cancel: () => clearImmediate(immediate) }
+    } else {
+      const timeout = setTimeout(fire, wait)
+      timeout.unref()
+      this.#timer = { cancel: () => clearTimeout(timeout) }
+    }
   }
 
-  #enqueue(frames: StreamFrames[]): Promise<void> {
-    if (frames.length === 0) return this.#chain
-    const socket = this.#socket
-    const run = async (): Promise<void> => {
-      for (const f of frames) await socket.send(f)
+  /**
+   * Send frames in order, one pending send at a time (zeromq v6 allows no more). The common
+   * case (nothing pending) sends at once; otherwise it waits for the send before it.
+   */
+  async #enqueue(frames: StreamFrames[]): Promise<void> {
+    while (this.#busy !== undefined) await this.#busy.catch(() => undefined)
+    for (const f of frames) {
+      const sending = this.#socket.send(f)
+      this.#busy = sending
+      try {
+        await sending
+      } finally {
+        if (this.#busy === sending) this.#busy = undefined
+      }
     }
-    // Sends stay in order (one pending send at a time, as zeromq v6 requires).
-    const next = this.#chain.then(run, run)
-    this.#chain = next.catch(() => undefined)
-    return next
   }
 
   #error(e: unknown): void {

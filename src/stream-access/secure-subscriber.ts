@@ -141,7 +141,7 @@ export class SecureSubscriber extends EventEmitter {
 
   #handle(events: ReaderEvent[]): void {
     for (const e of events) {
-      if (e.type === "message") this.#queue.push([Buffer.from(e.topic), Buffer.from(e.body.buffer, e.body.byteOffset, e.body.byteLength)])
+      if (e.type === "message") this.#queue.push([asBuffer(e.topic), asBuffer(e.body)])
       else if (e.type === "rejected") this.emit("rejected", { reason: e.reason, ...(e.epoch === undefined ? {} : { epoch: e.epoch }), ...(e.seq === undefined ? {} : { seq: e.seq }) } satisfies RejectedInfo)
       else if (e.type === "epoch") this.emit("epoch", { epoch: e.epoch, via: e.via })
       else if (e.type === "need-keys" && this.#keyService !== undefined && !this.#closed) void this.fetchKeys()
@@ -169,4 +169,9 @@ export class SecureSubscriber extends EventEmitter {
       void (this.#socket.send as (m: Uint8Array[]) => Promise<void>)([message])
     }
   }
+}
+
+/** A Buffer over the same bytes (the socket's frames are Buffers already; no copy either way). */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 }

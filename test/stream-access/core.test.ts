@@ -19,7 +19,7 @@ const bob = identity()
 const mallory = identity()
 
 function setup(options: { batchSize?: number; replayWindow?: number } = {}) {
-  const writer = new StreamWriter({ signingKey: publisher, members: [alice.publicKey, bob.publicKey, mallory.publicKey], batchSize: options.batchSize ?? 8 })
+  const writer = new StreamWriter({ signingKey: publisher, members: [alice.publicKey, bob.publicKey, mallory.publicKey], batchSize: options.batchSize ?? 8, batchDelay: 5 })
   const make = (id: typeof alice) => {
     const r = readerFor(id, publisher, { replayWindow: options.replayWindow ?? 64 })
     const outcome = answerKeyRequest(writer, id.publicKey, keyRequest())
