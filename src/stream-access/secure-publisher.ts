@@ -97,7 +97,12 @@ export class SecurePublisher extends EventEmitter {
     if (!Array.isArray(message) || message.length < 1 || message.length > 2) {
       return Promise.reject(new RangeError(`SecurePublisher.send: expected [topic, body], got ${Array.isArray(message) ? `${message.length} frames` : typeof message}`))
     }
-    const frames = this.writer.seal(bytes(message[0]), bytes(message[1] ?? new Uint8Array(0)), Date.now())
+    let frames: StreamFrames[]
+    try {
+      frames = this.writer.seal(bytes(message[0]), bytes(message[1] ?? new Uint8Array(0)), Date.now())
+    } catch (error) {
+      return Promise.reject(error) // bad arguments reject, as zeromq's send() does
+    }
     this.#arm()
     return this.#enqueue(frames)
   }

@@ -1,0 +1,93 @@
+/**
+ * SecurePublisher's own duties: rotation on a timer, commits following a CertificateStore,
+ * argument errors. Over a real Ironhouse PUB and SUB.
+ */
+import { describe, it } from "node:test"
+import assert from "node:assert/strict"
+import { mkdtemp, rm } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { Certificate, CertificateStore, Publisher, Subscriber, signKeyPair } from "../../src/index.js"
+import { SecurePublisher, SecureSubscriber, type CommitInfo } from "../../src/stream-access/index.js"
+import { answerKeyRequest } from "../../src/stream-access/key-service.js"
+
+describe("SecurePublisher", () => {
+  it("rotates the epoch on its timer; a reader follows every rotation in-band", { timeout: 20_000 }, async () => {
+    const pub = new Publisher()
+    await pub.bind("tcp://127.0.0.1:*")
+    const sub = new Subscriber()
+    sub.connect(pub.lastEndpoint as string)
+    const signing = signKeyPair()
+    const reader = Certificate.generate()
+    const publisher = new SecurePublisher({ socket: pub, signingKey: signing, readers: [reader.publicKey], rotateInterval: 50 })
+    const secure = new SecureSubscriber({
+      socket: sub,
+      publicKey: reader.publicKey,
+      secretKey: reader.secretKey as string,
+      publisherKey: signing.publicKey,
+      keyService: async (request) => answerKeyRequest(publisher.writer, reader.publicKey, request).reply,
+    })
+    secure.subscribe("t")
+    await secure.fetchKeys()
+    const epochs = new Set<number>()
+    secure.on("epoch", (e) => epochs.add(e.epoch))
+    // Publish until the reader has followed three rotations and decrypted a message of the last.
+    const deadline = Date.now() + 15_000
+    let lastEpochRead = 0
+    const receiving = (async () => {
+      while (epochs.size < 3 || lastEpochRead < Math.max(...epochs)) {
+        await secure.receive()
+        lastEpochRead = secure.reader.epoch
+      }
+    })()
+    let done = false
+    void receiving.then(() => (done = true))
+    while (!done && Date.now() < deadline) {
+      await publisher.send(["t", "x"])
+      await new Promise((r) => setTimeout(r, 5))
+    }
+    await receiving
+    assert.ok(publisher.epoch >= 4)
+    assert.ok(epochs.size >= 3)
+    await publisher.close()
+    secure.close()
+    sub.close()
+    pub.close()
+  })
+
+  it("turns each rescan of the reader directory into one commit", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "ih-sa-pub-"))
+    const a = Certificate.generate()
+    const b = Certificate.generate()
+    await a.savePublic(join(dir, "a.key"))
+    const store = await CertificateStore.open(dir)
+    const pub = new Publisher()
+    const publisher = new SecurePublisher({ socket: pub, signingKey: signKeyPair(), readers: store })
+    const commits: CommitInfo[] = []
+    publisher.on("commit", (c) => commits.push(c))
+    assert.deepEqual(publisher.writer.tree.members(), [a.publicKey])
+    await b.savePublic(join(dir, "b.key"))
+    await rm(join(dir, "a.key"))
+    await store.reload()
+    assert.deepEqual(commits.map((c) => [c.epoch, c.added, c.removed]), [[2, 1, 1]])
+    assert.deepEqual(publisher.writer.tree.members(), [b.publicKey])
+    await store.reload() // nothing changed: no commit
+    assert.equal(commits.length, 1)
+    await publisher.close()
+    store.close()
+    pub.close()
+    await rm(dir, { recursive: true })
+  })
+
+  it("refuses bad arguments with typed errors", async () => {
+    const pub = new Publisher()
+    assert.throws(() => new SecurePublisher({ socket: {} as never, signingKey: signKeyPair() }), { name: "TypeError" })
+    assert.throws(() => new SecurePublisher({ socket: pub, signingKey: { publicKey: new Uint8Array(32), secretKey: new Uint8Array(10) } }), { name: "TypeError" })
+    assert.throws(() => new SecurePublisher({ socket: pub, signingKey: signKeyPair(), rotateInterval: -1 }), { name: "RangeError" })
+    const publisher = new SecurePublisher({ socket: pub, signingKey: signKeyPair() })
+    await assert.rejects(publisher.send([] as never), { name: "RangeError" })
+    await assert.rejects(publisher.send(["\u0000ih-sa/x", "b"]), { name: "RangeError", message: /reserved/ })
+    await publisher.close()
+    pub.close()
+  })
+})
