@@ -10,6 +10,7 @@ import { join } from "node:path"
 import { Certificate, CertificateStore, Publisher, Subscriber, signKeyPair } from "../../src/index.js"
 import { SecurePublisher, SecureSubscriber, type CommitInfo } from "../../src/stream-access/index.js"
 import { answerKeyRequest } from "../../src/stream-access/key-service.js"
+import * as zmq from "zeromq"
 
 describe("SecurePublisher", () => {
   it("rotates the epoch on its timer; a reader follows every rotation in-band", { timeout: 20_000 }, async () => {
@@ -52,6 +53,39 @@ describe("SecurePublisher", () => {
     await publisher.close()
     secure.close()
     sub.close()
+    pub.close()
+  })
+
+  it("works over the zeromq package's PUB and XSUB too (libzmq 4.3.5 carries the frames)", { timeout: 20_000 }, async () => {
+    const pub = new zmq.Publisher()
+    await pub.bind("tcp://127.0.0.1:*")
+    const xsub = new zmq.XSubscriber()
+    xsub.connect(pub.lastEndpoint as string)
+    const signing = signKeyPair()
+    const reader = Certificate.generate()
+    const publisher = new SecurePublisher({ socket: pub, signingKey: signing, readers: [reader.publicKey] })
+    const secure = new SecureSubscriber({
+      socket: xsub,
+      publicKey: reader.publicKey,
+      secretKey: reader.secretKey as string,
+      publisherKey: signing.publicKey,
+      keyService: async (request) => answerKeyRequest(publisher.writer, reader.publicKey, request).reply,
+    })
+    secure.subscribe("z.")
+    await secure.fetchKeys()
+    const got = secure.receive()
+    let received = false
+    void got.then(() => (received = true))
+    while (!received) {
+      await publisher.send(["z.topic", "over libzmq"])
+      await new Promise((r) => setTimeout(r, 10))
+    }
+    const [topic, body] = await got
+    assert.equal(topic.toString(), "z.topic")
+    assert.equal(body.toString(), "over libzmq")
+    await publisher.close()
+    secure.close()
+    xsub.close()
     pub.close()
   })
 
