@@ -20,6 +20,7 @@ export const StreamAccessTest = {
   PUBSUB_SECURE: "pub-sub throughput, stream access",
   LATENCY_PLAIN: "pub-sub latency median, plain",
   LATENCY_SECURE: "pub-sub latency median, stream access",
+  LATENCY_SECURE_IMMEDIATE: "pub-sub latency median, stream access, batchDelay 0",
   REVOCATION_BYTES_1K: "revocation size, 1000 readers",
   REVOCATION_BYTES_10K: "revocation size, 10000 readers",
   REVOCATION_BYTES_100K: "revocation size, 100000 readers",

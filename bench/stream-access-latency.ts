@@ -1,7 +1,8 @@
 /**
  * Stream-access publisher-to-reader latency, one process (one clock): an Ironhouse PUB and SUB
- * over loopback TCP, plain or through SecurePublisher/SecureSubscriber with default settings
- * (so a lone message waits up to batchDelay = 1 ms for its batch signature). One message in
+ * over loopback TCP, plain or through SecurePublisher/SecureSubscriber: with the default
+ * batchDelay (1 ms: a lone message waits that long for its batch signature), or batchDelay 0
+ * (signed at the end of the event-loop turn: one signature per message at this rate). One message in
  * flight at a time: publish, await its delivery, repeat. Median and p99 in µs.
  */
 import { emit, need, runChild } from "./child.js"
@@ -22,9 +23,14 @@ runChild(async (raw) => {
   const payload = new Uint8Array(size).fill(0x61)
   let send: () => Promise<void>
   let receive: () => Promise<Uint8Array[]>
-  if (args.mode === "secure") {
+  if (args.mode === "secure" || args.mode === "secure-immediate") {
     const reader = benchIdentity("reader")
-    const secure = new ironhouse.SecurePublisher({ socket: pub, signingKey: benchSigningKey(), readers: [reader.publicKey] })
+    const secure = new ironhouse.SecurePublisher({
+      socket: pub,
+      signingKey: benchSigningKey(),
+      readers: [reader.publicKey],
+      ...(args.mode === "secure-immediate" ? { batchDelay: 0 } : {}),
+    })
     const secureSub = new ironhouse.SecureSubscriber({
       socket: sub,
       ...reader,

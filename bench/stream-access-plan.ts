@@ -2,7 +2,8 @@
  * The stream-access rows (issue 10) of `npm run bench`:
  *   pub-sub throughput, plain / stream access   256 B and 4 KiB, PUB binds, SUB connects and
  *       measures; columns = whose sockets (Ironhouse's, or the `zeromq` package's) carry it
- *   pub-sub latency median, plain / stream access   64 B, one process, Ironhouse sockets
+ *   pub-sub latency median, plain / stream access (default batchDelay 1 ms, and 0)   64 B,
+ *       one process, Ironhouse sockets
  *   revocation message size / compute time   one revocation at 1,000 / 10,000 / 100,000 readers
  * Targets (issue 10), compared by hand from these rows: stream access ≥ 0.3× plain at 256 B
  * (same column, same run); a revocation at 100,000 readers ≤ 4 KiB and ≤ 50 ms.
@@ -67,8 +68,8 @@ export function planStreamAccess(settings: Settings): Measurement[] {
       }
     }
   }
-  for (const mode of ["plain", "secure"] as const) {
-    const test = mode === "plain" ? StreamAccessTest.LATENCY_PLAIN : StreamAccessTest.LATENCY_SECURE
+  for (const mode of ["plain", "secure", "secure-immediate"] as const) {
+    const test = mode === "plain" ? StreamAccessTest.LATENCY_PLAIN : mode === "secure" ? StreamAccessTest.LATENCY_SECURE : StreamAccessTest.LATENCY_SECURE_IMMEDIATE
     plan.push({
       group: `stream-access ${test} 64 B`,
       column: "ironhouse",

@@ -15,8 +15,23 @@ runChild(async (raw) => {
   const args = raw as StreamArgs
   const size = need(args.size, "size")
   const { Publisher } = await pubSub(args.impl)
-  const pub = new Publisher({ noDrop: true })
-  await pub.bind("tcp://127.0.0.1:*")
+  const socket = new Publisher({ noDrop: true })
+  await socket.bind("tcp://127.0.0.1:*")
+  // The zeromq package's noDrop PUB rejects a send at the high-water mark (EAGAIN) instead of
+  // waiting, as Ironhouse's does; retry it after a turn of the event loop, for both modes.
+  const pub = {
+    lastEndpoint: socket.lastEndpoint,
+    async send(message: Uint8Array[]): Promise<void> {
+      for (;;) {
+        try {
+          return await socket.send(message)
+        } catch (error) {
+          if (args.impl !== "zeromq") throw error
+          await new Promise((resolve) => setImmediate(resolve))
+        }
+      }
+    },
+  }
   const payload = new Uint8Array(size).fill(0x61)
   if (args.mode !== "secure") {
     emit("ready", { endpoint: pub.lastEndpoint })

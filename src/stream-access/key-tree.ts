@@ -57,6 +57,8 @@ export interface MemberKeys {
   leafCount: number
   /** Keys of the leaf and of every keyed node on its direct path. */
   nodes: { node: number; key: Uint8Array }[]
+  /** The epoch the member joined in. */
+  joinedEpoch: number
 }
 
 export class KeyTree {
@@ -64,6 +66,8 @@ export class KeyTree {
   #keys: (Uint8Array | undefined)[] = [undefined]
   #members: (string | undefined)[] = [undefined]
   readonly #byKey = new Map<string, number>()
+  /** The epoch in which each member joined (a joiner gets no key of an earlier epoch). */
+  readonly #joined = new Map<string, number>()
   /** Free leaves below #nextLeaf, reused lowest-first is not needed: LIFO keeps it O(1). */
   readonly #free: number[] = []
   #nextLeaf = 0
@@ -86,6 +90,7 @@ export class KeyTree {
       const leaf = this.#nextLeaf++
       this.#members[leaf] = member
       this.#byKey.set(member, leaf)
+      this.#joined.set(member, 1)
       this.#keys[leafNode(leaf)] = this.#fresh()
     }
     // Parents bottom-up: level by level, a parent keyed iff a child is.
@@ -133,7 +138,7 @@ export class KeyTree {
       const key = this.#keys[x]
       if (key !== undefined) nodes.push({ node: x, key })
     }
-    return { leaf, leafCount: this.#leafCount, nodes }
+    return { leaf, leafCount: this.#leafCount, nodes, joinedEpoch: this.#joined.get(member) ?? this.#epoch }
   }
 
   /**
@@ -147,6 +152,7 @@ export class KeyTree {
       const leaf = this.#byKey.get(member)
       if (leaf === undefined) continue
       this.#byKey.delete(member)
+      this.#joined.delete(member)
       this.#members[leaf] = undefined
       this.#keys[leafNode(leaf)]?.fill(0)
       this.#keys[leafNode(leaf)] = undefined
@@ -161,6 +167,7 @@ export class KeyTree {
       const leafKey = this.#fresh()
       this.#members[leaf] = member
       this.#byKey.set(member, leaf)
+      this.#joined.set(member, this.#epoch + 1)
       this.#keys[leafNode(leaf)] = leafKey
       joins.push({ publicKey: member, leaf, leafKey })
       dirty.add(leafNode(leaf))

@@ -215,7 +215,9 @@ export class StreamWriter {
     const keys = this.tree.memberKeys(normaliseMember(member))
     if (keys === undefined) return undefined
     const epochs = [{ epoch: this.tree.epoch, key: this.tree.epochKey }]
-    if (this.#previousEpoch) epochs.push(this.#previousEpoch)
+    // The previous epoch (still in its overlap window) only for a reader that was already a
+    // reader then: a joiner gets no key to traffic published before it joined.
+    if (this.#previousEpoch && keys.joinedEpoch <= this.#previousEpoch.epoch) epochs.push(this.#previousEpoch)
     const unsigned = encodeWelcomeUnsigned({ keyId: this.keyId, epoch: this.tree.epoch, leafCount: keys.leafCount, leaf: keys.leaf, nodes: keys.nodes, epochs })
     return concat(unsigned, signDetached(concat(WELCOME_CONTEXT, unsigned), this.#secretKey))
   }

@@ -170,3 +170,24 @@ describe("stream access core", () => {
     assert.equal(answerKeyRequest(writer, undefined, keyRequest()).granted, false)
   })
 })
+
+describe("stream access core: backward secrecy", () => {
+  it("a joiner's welcome holds no key of an epoch before it joined; an existing reader's holds the overlapping one", () => {
+    const writer = new StreamWriter({ signingKey: publisher, members: [alice.publicKey], batchSize: 1 })
+    const before = [...writer.seal(text("t"), text("before carol"), 0), ...writer.flush()]
+    const carol = identity()
+    writer.commit({ add: [carol.publicKey] })
+    const welcome = (id: typeof alice) => {
+      const r = readerFor(id, publisher)
+      const outcome = answerKeyRequest(writer, id.publicKey, keyRequest())
+      assert.ok(outcome.granted)
+      r.acceptWelcome(outcome.reply[2] as Uint8Array, 0)
+      return r
+    }
+    const carolReader = welcome(carol)
+    assert.deepEqual(messages(feed(carolReader, before)), [])
+    assert.deepEqual(rejections(feed(carolReader, before)).slice(0, 1), ["expired-epoch"])
+    const aliceReader = welcome(alice)
+    assert.deepEqual(messages(feed(aliceReader, before)), ["before carol"])
+  })
+})
