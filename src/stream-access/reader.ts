@@ -16,7 +16,8 @@
  *   decrypt-failed     the AEAD tag did not verify (corrupted, or forged without the key)
  *   forged             decrypted, but its digest is not the one the publisher signed
  *   unverified         no signed batch listed it within `holdTimeout`
- *   held-overflow      more than `maxHeld` messages waiting for their batch (oldest dropped)
+ *   held-overflow      more than `maxHeld` messages (or `maxHeldBytes`) waiting for their
+ *                      batch (the oldest are dropped)
  *   bad-signature      a batch, commit or welcome whose Ed25519 signature does not verify
  *   commit-unreadable  a commit whose new epoch key this reader cannot unwrap: it was
  *                      removed, or missed an earlier commit (also emits `need-keys`)
@@ -89,6 +90,8 @@ export interface StreamReaderOptions {
   holdTimeout?: number
   /** Most messages waiting for their batch (default 8192). */
   maxHeld?: number
+  /** Most plaintext octets waiting for their batch (default 16 MiB). */
+  maxHeldBytes?: number
   /** Least time between two `need-keys` events, ms (default 1000). */
   resyncInterval?: number
 }
@@ -96,6 +99,7 @@ export interface StreamReaderOptions {
 export const DEFAULT_OVERLAP = 5000
 export const DEFAULT_HOLD_TIMEOUT = 1000
 export const DEFAULT_MAX_HELD = 8192
+export const DEFAULT_MAX_HELD_BYTES = 16 * 1024 * 1024
 export const DEFAULT_RESYNC_INTERVAL = 1000
 const RECENT_BATCHES = 8
 const BUFFERED_COMMITS = 8
@@ -131,6 +135,8 @@ export class StreamReader {
   readonly #overlap: number
   readonly #holdTimeout: number
   readonly #maxHeld: number
+  readonly #maxHeldBytes: number
+  #heldBytes = 0
   readonly #resyncInterval: number
   readonly #window: ReplayWindow
   #leaf: number | undefined
@@ -166,6 +172,7 @@ export class StreamReader {
     this.#overlap = nonNegative(options.overlap, DEFAULT_OVERLAP, "overlap")
     this.#holdTimeout = nonNegative(options.holdTimeout, DEFAULT_HOLD_TIMEOUT, "holdTimeout")
     this.#maxHeld = Math.max(1, Math.floor(nonNegative(options.maxHeld, DEFAULT_MAX_HELD, "maxHeld")))
+    this.#maxHeldBytes = nonNegative(options.maxHeldBytes, DEFAULT_MAX_HELD_BYTES, "maxHeldBytes")
     this.#resyncInterval = nonNegative(options.resyncInterval, DEFAULT_RESYNC_INTERVAL, "resyncInterval")
     this.#window = new ReplayWindow(options.replayWindow ?? DEFAULT_REPLAY_WINDOW)
   }
@@ -256,7 +263,10 @@ export class StreamReader {
       if ((list[0]?.at ?? now) + this.#holdTimeout > now) break
       this.#held.delete(seq)
       this.#heldCount -= list.length
-      for (const h of list) events.push({ type: "rejected", reason: "unverified", epoch: h.epoch, seq })
+      for (const h of list) {
+        this.#heldBytes -= h.body.length
+        events.push({ type: "rejected", reason: "unverified", epoch: h.epoch, seq })
+      }
     }
     for (const [epoch, e] of this.#epochs) {
       if (e.expires !== undefined && e.expires <= now) {
@@ -319,19 +329,20 @@ export class StreamReader {
         return
       }
     }
-    if (this.#heldCount >= this.#maxHeld) {
-      for (const [oldSeq, list] of this.#held) {
-        const dropped = list.shift()
-        if (list.length === 0) this.#held.delete(oldSeq)
-        this.#heldCount--
-        if (dropped) events.push({ type: "rejected", reason: "held-overflow", epoch: dropped.epoch, seq: dropped.seq })
-        break
-      }
+    // Bounded by count and by octets: the oldest waiting messages make room.
+    while (this.#heldCount > 0 && (this.#heldCount >= this.#maxHeld || this.#heldBytes + plain.length > this.#maxHeldBytes)) {
+      const [oldSeq, list] = this.#held.entries().next().value as [number, Held[]]
+      const dropped = list.shift() as Held
+      if (list.length === 0) this.#held.delete(oldSeq)
+      this.#heldCount--
+      this.#heldBytes -= dropped.body.length
+      events.push({ type: "rejected", reason: "held-overflow", epoch: dropped.epoch, seq: dropped.seq })
     }
     const list = this.#held.get(seq)
     if (list) list.push(held)
     else this.#held.set(seq, [held])
     this.#heldCount++
+    this.#heldBytes += plain.length
   }
 
   #settle(held: Held, signed: Uint8Array, events: ReaderEvent[]): void {
@@ -368,7 +379,10 @@ export class StreamReader {
       if (list === undefined) continue
       this.#held.delete(seq)
       this.#heldCount -= list.length
-      for (const held of list) this.#settle(held, batch.digests[i] as Uint8Array, events)
+      for (const held of list) {
+        this.#heldBytes -= held.body.length
+        this.#settle(held, batch.digests[i] as Uint8Array, events)
+      }
     }
     this.#recent.push({ firstSeq: batch.firstSeq, digests: batch.digests.map((d) => new Uint8Array(d)) })
     this.#recentTop = Math.max(this.#recentTop, batch.firstSeq + batch.digests.length - 1)

@@ -191,3 +191,19 @@ describe("stream access core: backward secrecy", () => {
     assert.deepEqual(messages(feed(aliceReader, before)), ["before carol"])
   })
 })
+
+describe("stream access core: bounded holding", () => {
+  it("messages waiting for their batch are bounded by count and octets; the oldest make room", () => {
+    const writer = new StreamWriter({ signingKey: publisher, members: [alice.publicKey], batchSize: 1000 })
+    const r = readerFor(alice, publisher, { maxHeld: 5, maxHeldBytes: 1000 })
+    r.acceptWelcome(answerKeyRequest(writer, alice.publicKey, keyRequest()).reply[2] as Uint8Array, 0)
+    const small = Array.from({ length: 8 }, (_, i) => writer.seal(text("t"), text(`m${i}`), 0)).flat()
+    const events = feed(r, small)
+    assert.deepEqual(events.filter((e) => e.type === "rejected").map((e) => (e as { seq: number }).seq), [0, 1, 2])
+    assert.equal(r.heldCount, 5)
+    const big = writer.seal(text("t"), new Uint8Array(1000), 0) // fits only alone in 1000 octets
+    assert.equal(rejections(feed(r, big)).filter((x) => x === "held-overflow").length, 5)
+    assert.equal(r.heldCount, 1)
+    assert.deepEqual(messages(feed(r, writer.flush())).length, 1)
+  })
+})
