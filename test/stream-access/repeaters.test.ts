@@ -73,8 +73,11 @@ function collect(reader: SecureSubscriber, stop: (bodies: string[]) => boolean, 
   })()
 }
 
-/** Publish warm-up messages until every reader has one (subscriptions cross two repeaters). */
-async function warmUp(...readers: SecureSubscriber[]): Promise<void> {
+/**
+ * Publish warm-up messages until every reader has one and `alsoReady()` holds (subscriptions
+ * cross two repeaters).
+ */
+async function warmUp(readers: SecureSubscriber[], alsoReady: () => boolean = () => true): Promise<void> {
   let go = true
   const pump = (async () => {
     while (go) {
@@ -84,6 +87,7 @@ async function warmUp(...readers: SecureSubscriber[]): Promise<void> {
     }
   })()
   await Promise.all(readers.map((r) => collect(r, (b) => b.includes("up"), true)))
+  await waitFor(alsoReady)
   go = false
   await pump
 }
@@ -166,13 +170,13 @@ describe("stream access through two XPUB/XSUB repeaters", { timeout: TIMEOUT * 3
     assert.ok(alice.reader.reader.hasKeys && bob.reader.reader.hasKeys)
     const eve = new zmq.Subscriber()
     eve.connect(repeater2Endpoint)
-    eve.subscribe("weather.")
+    eve.subscribe("weather.", "warm")
     closers.push(() => eve.close())
     void (async () => {
       for await (const frames of eve) eveFrames.push(...frames)
     })().catch(() => undefined)
 
-    await warmUp(alice.reader, bob.reader)
+    await warmUp([alice.reader, bob.reader], () => eveFrames.some((f) => f.toString() === "warm"))
     const sent = Array.from({ length: 300 }, (_, i) => `secret reading ${i}`)
     const aliceGot = collect(alice.reader, (b) => b.length === sent.length)
     const bobGot = collect(bob.reader, (b) => b.length === sent.length)
@@ -272,7 +276,7 @@ describe("stream access through two XPUB/XSUB repeaters", { timeout: TIMEOUT * 3
     await carol.reader.fetchKeys()
     assert.deepEqual(requests, [true])
     assert.equal(carol.reader.reader.epoch, publisher.epoch)
-    await warmUp(carol.reader)
+    await warmUp([carol.reader])
     const got = collect(carol.reader, (b) => b.includes("for carol"))
     await publisher.send(["weather.paris", "for carol"])
     assert.ok((await got).includes("for carol"))
