@@ -18,6 +18,8 @@ export interface ChildArgs {
   readonly warmup?: number
   readonly count?: number
   readonly concurrency?: number
+  /** Handshake under flood: the server's pid, to read its resident memory. */
+  readonly serverPid?: number
 }
 
 export function emit(kind: "ready" | "result", value: Record<string, unknown>): void {

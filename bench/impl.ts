@@ -157,3 +157,21 @@ export function clientSecurity(
     curveSecretKey: pair.secretKey,
   }
 }
+
+// ---- h4-proxy (issue 8): the Proxy class, for the proxy row (bench/proxy-hop.ts) ------------------
+
+/** The part of a `zeromq` v6 Proxy the bench uses. */
+export interface BenchProxy {
+  run(): Promise<void>
+  terminate(): void
+}
+
+export type ProxyClass = new (frontEnd: BenchSocket, backEnd: BenchSocket) => BenchProxy
+
+/** The module's Proxy class (an error naming it when the module has none). */
+export async function loadProxy(name: ImplName): Promise<ProxyClass> {
+  const loaded = (await import(moduleSpecifier(name))) as Record<string, unknown>
+  const value = loaded.Proxy
+  if (typeof value !== "function") throw new Error(`${name} does not export Proxy`)
+  return value as ProxyClass
+}

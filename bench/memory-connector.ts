@@ -12,7 +12,7 @@ import { clientSecurity, isImplName, loadImpl, type BenchSocket } from "./impl.j
 /**
  * Connections opened at once per connecting process; the next batch waits for these to be up.
  * Small enough that two connectors stay under the binder's listen backlog (100 by default in
- * both libzmq and Ironhouse) and Ironhouse's cap on connections still in the handshake (128).
+ * both libzmq and Ironhouse) and Ironhouse's cap on connections still in the handshake (4096).
  */
 const BATCH = 50
 

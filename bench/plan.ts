@@ -21,6 +21,8 @@ export interface Settings {
   /** Idle connections for the memory row, and how many connecting processes hold them. */
   readonly connections: number
   readonly connectorProcesses: number
+  /** Connections held open by the handshake flood (issue 8 item 6), within the fd limit. */
+  readonly floodConnections?: number
 }
 
 /** One column of one row group: run `repeats` times, each run yielding every row's value. */
@@ -291,8 +293,96 @@ export function planMeasurements(settings: Settings, c: CReference): Measurement
       },
     })
   }
+  if (settings.floodConnections !== undefined) plan.push(...floodMeasurements(settings.floodConnections))
+  // ---- h4-proxy (issue 8): Proxy and inproc rows ---------------------------------------------
+  for (const security of ["NULL", "CURVE"] as const) {
+    const size = 256
+    const group = `${Test.PROXY_THROUGHPUT} ${security} front ${formatSize(size)}`
+    const rows: Measurement["rows"] = [
+      { key: { test: Test.PROXY_THROUGHPUT, security, size, unit: Unit.MSG_PER_SEC }, read: (r) => field(r, "msgPerSec") },
+    ]
+    for (const impl of impls) {
+      plan.push({
+        group,
+        column: impl,
+        rows,
+        scenario: {
+          // The proxy process binds both ends (front with `security`, back NULL: the gateway case).
+          server: nodeRole("proxy-hop", { impl, security }),
+          clients: (ready) => [
+            nodeRole("throughput-receiver", { impl, security: "NULL", endpoint: text(ready, "backEndpoint") }),
+            nodeRole("throughput-sender", {
+              impl,
+              security,
+              size,
+              durationMs: settings.durationMs,
+              endpoint: text(ready, "endpoint"),
+              serverKey: optionalText(ready, "serverKey"),
+            }),
+          ],
+          resultFrom: "client",
+          timeoutMs,
+        },
+      })
+    }
+  }
+  for (const size of [16, 4096]) {
+    const security = "NULL"
+    const group = `${Test.INPROC_THROUGHPUT} ${formatSize(size)}`
+    const rows: Measurement["rows"] = [
+      { key: { test: Test.INPROC_THROUGHPUT, security, size, unit: Unit.MSG_PER_SEC }, read: (r) => field(r, "msgPerSec") },
+    ]
+    for (const impl of impls) {
+      plan.push({
+        group,
+        column: impl,
+        rows,
+        scenario: {
+          server: nodeRole("inproc-throughput", { impl, security, size, durationMs: settings.durationMs }),
+          clients: () => [],
+          resultFrom: "server",
+          timeoutMs,
+        },
+      })
+    }
+  }
   plan.push(...planStreamAccess(settings)) // stream access (issue 10)
   return plan
+}
+
+/**
+ * Handshake under flood (issue 8 item 6, CVE-2020-15166): a CURVE server (flood-server.ts)
+ * while the client process (flood-client.ts) holds `count` connections open in every
+ * pre-authentication state, then times a legitimate CURVE handshake + request/reply.
+ */
+function floodMeasurements(count: number): Measurement[] {
+  const security = "CURVE"
+  const group = `${Test.FLOOD} (N=${count} held)`
+  const rows: Measurement["rows"] = [
+    { key: { test: Test.FLOOD, security, size: HANDSHAKE_SIZE, unit: Unit.MILLISECONDS }, read: (r) => field(r, "legitMs") },
+    { key: { test: Test.FLOOD_RSS, security, size: null, unit: Unit.MIB }, read: (r) => field(r, "serverRss") / 2 ** 20 },
+    { key: { test: Test.FLOOD_HELD, security, size: null, unit: Unit.CONNECTIONS }, read: (r) => field(r, "heldOpen") },
+  ]
+  return (["ironhouse", "zeromq"] as const).map((impl) => ({
+    group,
+    column: impl,
+    rows,
+    scenario: {
+      server: nodeRole("flood-server", { impl, security }),
+      clients: (ready) => [
+        nodeRole("flood-client", {
+          impl,
+          security,
+          count,
+          endpoint: text(ready, "endpoint"),
+          serverKey: optionalText(ready, "serverKey"),
+          serverPid: field(ready, "pid"),
+        }),
+      ],
+      resultFrom: "client",
+      timeoutMs: 180_000,
+    },
+  }))
 }
 
 function splitEvenly(total: number, parts: number): number[] {

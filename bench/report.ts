@@ -102,7 +102,7 @@ export function renderTable(rows: readonly ReportRow[]): { text: string; tally: 
     .join("\n")
   const noteText = notes.map((reason, i) => `  [${i + 1}] ${reason}`).join("\n")
   const direction =
-    "ratios are ironhouse / reference; for µs and KiB/connection lower is better, elsewhere higher"
+    "ratios are ironhouse / reference; for µs, ms, MiB and KiB/connection lower is better, elsewhere higher"
   return { text: `${text}\n\n${direction}${notes.length > 0 ? `\nn/a:\n${noteText}` : ""}`, tally }
 }
 

@@ -12,6 +12,12 @@ export const Test = {
   LATENCY_P99: "req-rep latency p99",
   HANDSHAKES: "curve handshakes",
   MEMORY: "idle connection memory",
+  FLOOD: "handshake under flood",
+  FLOOD_RSS: "server RSS under flood",
+  FLOOD_HELD: "flood connections kept open",
+  // h4-proxy (issue 8): a Proxy between two processes, and PUSH→PULL in one process over inproc://
+  PROXY_THROUGHPUT: "push→proxy→pull throughput",
+  INPROC_THROUGHPUT: "inproc push-pull throughput",
 } as const
 // Stream access (issue 10): bench/stream-access-plan.ts. Security "NULL" is the wire mechanism
 // between the sockets; the stream-access layer runs on top of it.
@@ -39,6 +45,8 @@ export const Unit = {
   KIB_PER_CONNECTION: "KiB/connection",
   OCTETS: "B",
   MILLISECONDS: "ms",
+  MIB: "MiB",
+  CONNECTIONS: "connections",
 } as const
 export type UnitName = (typeof Unit)[keyof typeof Unit]
 
@@ -55,7 +63,7 @@ export function rowId(key: RowKey): string {
 }
 
 export function higherIsBetter(unit: UnitName): boolean {
-  return unit !== Unit.MICROSECONDS && unit !== Unit.KIB_PER_CONNECTION && unit !== Unit.OCTETS && unit !== Unit.MILLISECONDS
+  return unit !== Unit.MICROSECONDS && unit !== Unit.KIB_PER_CONNECTION && unit !== Unit.OCTETS && unit !== Unit.MILLISECONDS && unit !== Unit.MIB
 }
 
 /** A target from issue 3: Ironhouse's value against a reference column, as a ratio. */
@@ -90,6 +98,14 @@ export function targetsFor(key: RowKey): Target[] {
       return [{ against: "zeromq", factor: 2, higherIsBetter: true }]
     case Test.MEMORY:
       return [{ against: "zeromq", factor: 1, higherIsBetter: better }]
+    case Test.FLOOD:
+    case Test.FLOOD_RSS:
+    case Test.FLOOD_HELD:
+      return [] // issue 8 item 6: reported, no ratio target (the legit client must be served)
+    case Test.PROXY_THROUGHPUT:
+    case Test.INPROC_THROUGHPUT:
+      // h4-proxy: no target in issue 8; shown against zeromq (its Proxy runs libzmq's in a thread).
+      return key.unit === Unit.MSG_PER_SEC ? [{ against: "zeromq", factor: 1, higherIsBetter: true }] : []
     default:
       // Stream-access rows: their targets (secure ≥ 0.3× plain at 256 B, a revocation at 100,000
       // readers ≤ 4 KiB and ≤ 50 ms) compare rows, not columns; stream-access-plan.ts prints them.

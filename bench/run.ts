@@ -147,6 +147,7 @@ async function main(): Promise<void> {
     handshakeConcurrency: options.handshakeConcurrency ?? 1,
     connections: connections.connections,
     connectorProcesses: connections.processes,
+    floodConnections: connectionPlan(10_000, fdLimit).connections,
   }
 
   const c = buildCReference()
@@ -181,6 +182,7 @@ async function main(): Promise<void> {
       `default high-water marks (1000) for both implementations`,
   )
   console.log(`  memory row: ${connections.note}`)
+  console.log(`  flood row: N=${settings.floodConnections} held (10000 unless reduced to fit ulimit -n ${fdLimit})`)
   console.log(`  load average at start: ${loadavg().map((l) => l.toFixed(2)).join(" ")}`)
   console.log("")
 

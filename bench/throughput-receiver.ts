@@ -11,8 +11,13 @@ runChild(async (args) => {
   const impl = await loadImpl(args.impl)
   const { options, serverKey } = serverSecurity(impl, args.security)
   const pull = new impl.Pull(options)
-  await pull.bind("tcp://127.0.0.1:*")
-  emit("ready", { endpoint: pull.lastEndpoint, serverKey })
+  if (args.endpoint !== undefined) {
+    // h4-proxy: the proxy row's receiver connects to the proxy's back end instead of binding.
+    await pull.connect(args.endpoint)
+  } else {
+    await pull.bind("tcp://127.0.0.1:*")
+    emit("ready", { endpoint: pull.lastEndpoint, serverKey })
+  }
   let count = 0
   let first = 0
   for (;;) {

@@ -6,6 +6,7 @@
 import { readdirSync, statSync } from "node:fs"
 import { join } from "node:path"
 import { spawnSync } from "node:child_process"
+import { pathToFileURL } from "node:url"
 
 const root = "build/test"
 const arg = process.argv[2]
@@ -25,5 +26,8 @@ if (selected.length === 0) {
   console.error(`no test files matched ${arg ?? "(all)"}`)
   process.exit(1)
 }
-const r = spawnSync(process.execPath, ["--test", "--test-reporter=spec", ...selected], { stdio: "inherit" })
+// Each test process first loads the crypto module and awaits its readiness, as an application
+// using crypto functions directly does (see build/test/helpers/crypto-ready.js).
+const preload = pathToFileURL(join(root, "helpers", "crypto-ready.js")).href
+const r = spawnSync(process.execPath, ["--import", preload, "--test", "--test-reporter=spec", ...selected], { stdio: "inherit" })
 process.exit(r.status ?? 1)

@@ -42,6 +42,8 @@ export const ErrorCode = {
   MALFORMED_FRAME: "ERR_ZMTP_MALFORMED_FRAME",
   /** A declared frame or message size exceeds the configured limit (checked before allocating). */
   MESSAGE_TOO_LARGE: "ERR_ZMTP_MESSAGE_TOO_LARGE",
+  /** A message has more frames than the configured limit (Limits.maxMessageFrames). */
+  TOO_MANY_FRAMES: "ERR_ZMTP_TOO_MANY_FRAMES",
   /** The peer's Socket-Type cannot talk to ours (RFC 37 "The Socket-Type Property"). */
   SOCKET_TYPE_MISMATCH: "ERR_ZMTP_SOCKET_TYPE_MISMATCH",
   /** The handshake did not complete within the handshake interval. */
@@ -57,10 +59,15 @@ export const ErrorCode = {
    */
   ZAP_MALFORMED_REQUEST: "ERR_IRONHOUSE_ZAP_MALFORMED_REQUEST",
   /**
-   * (socket layer) A connection was closed on accept because its socket already had
-   * maxPendingHandshakes connections in their handshake (reported in an `accept:error` event).
+   * (socket layer) A connection still in its handshake was shed to make room for a newcomer:
+   * its socket had maxPendingHandshakes accepted connections in their handshake (reported in a
+   * `handshake:error:other` event; see src/socket/handshake-guard.ts).
    */
   HANDSHAKE_LIMIT: "ERR_IRONHOUSE_HANDSHAKE_LIMIT",
+  /** (PUB/XPUB) A peer subscribed to a prefix longer than maxSubscriptionSize; it was disconnected. */
+  SUBSCRIPTION_TOO_LARGE: "ERR_IRONHOUSE_SUBSCRIPTION_TOO_LARGE",
+  /** (PUB/XPUB) A peer subscribed to more than maxSubscriptions prefixes; it was disconnected. */
+  TOO_MANY_SUBSCRIPTIONS: "ERR_IRONHOUSE_TOO_MANY_SUBSCRIPTIONS",
 } as const
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]

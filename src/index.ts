@@ -7,6 +7,8 @@
 export { ErrorCode, ProtocolError, AuthError } from "./errors.js"
 export { z85Encode, z85Decode } from "./wire/z85.js"
 export { curveKeyPair, curvePublicKey } from "./crypto/keys.js"
+// Issue 7 defect 8: the crypto backend loads without a top-level await; see src/crypto/index.ts.
+export { cryptoReady, useCryptoBackend, type BackendName } from "./crypto/index.js"
 export { DEFAULT_LIMITS, type Limits, type Frame, type Metadata } from "./wire/types.js"
 export { getProperty, makeMetadata } from "./wire/metadata.js"
 export type { AuthRequest, AuthReply, Authenticate } from "./mechanism/mechanism.js"
@@ -81,6 +83,10 @@ export { answerZapRequest } from "./auth/zap-handler.js"
 export { serveZeromqZap, type ZeromqZapServer } from "./auth/zeromq-zap.js"
 export { Certificate, CertificateError, CertificateStore } from "./cert/index.js"
 
+// ---- Proxy (issue 8): forwarding between two sockets, zeromq v6 shape ---------------------------
+export { Proxy, type ProxyOptions, type ProxyStatistics } from "./socket/index.js"
+// ---- Stream (issue 8): raw TCP with [routingId, data] messages, zeromq v6 shape -----------------
+export { Stream, type StreamOptions, type StreamConnectOptions } from "./socket/index.js"
 // ---- Stream access (issue 10): encrypted pub/sub with reader access control ----------------------
 export {
   SecurePublisher,

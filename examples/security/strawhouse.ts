@@ -1,24 +1,35 @@
-// Strawhouse: NULL, but only clients from allowed IP addresses (ZAP checks the address).
+// Strawhouse: NULL security with an address allow list (RFC 27: a server may "filter bogus
+// clients on the basis of IP address"). The server allows only 127.0.0.2; one client connects
+// *from* 127.0.0.2 (`tcp://SOURCE;DEST`), another from 127.0.0.1.
 // Run: npm run build:test && node build/examples/security/strawhouse.js
-import { Authenticator, Reply, Request } from "../../src/index.js"
+import { Authenticator, Pull, Push, type AuthDecision } from "../../src/index.js"
 
-const auth = new Authenticator()
-auth.allow("127.0.0.1", "::1") // a non-empty allow list denies every other address
-auth.on("decision", (d) => console.log(`strawhouse: ${d.address} ${d.allowed ? "allowed" : "denied"} (${d.reason})`))
+const auth = new Authenticator().allow("127.0.0.2")
+auth.on("decision", (d: AuthDecision) => console.log(`strawhouse: ${d.address} ${d.allowed ? "admitted" : "refused"} (${d.reason})`))
 
-// A ZAP domain turns authentication on for NULL (RFC 27).
-const server = new Reply({ zapDomain: "global", authenticate: auth.authenticate })
+// zapDomain turns ZAP on for NULL. (On a dual-stack listener, ipv6 with tcp://*, IPv4 peers are
+// still reported as a.b.c.d, not ::ffff:a.b.c.d, so IPv4 rules match them.)
+const server = new Pull({ zapDomain: "strawhouse", authenticate: auth.authenticate, linger: 0 })
 await server.bind("tcp://127.0.0.1:*")
+const port = (server.lastEndpoint as string).split(":").pop()
 
-const client = new Request()
-client.connect(server.lastEndpoint as string)
-await client.send("hello")
-
+const admitted = new Push({ linger: 0 })
+admitted.connect(`tcp://127.0.0.2:0;127.0.0.1:${port}`) // from 127.0.0.2, any local port
+await admitted.send("hello from 127.0.0.2")
 const { message, peer } = await server.receiveWithPeer()
 console.log(`strawhouse: server got "${message}" from ${peer.address}`)
-await server.send("welcome")
-console.log(`strawhouse: client got "${await client.receive()}"`)
 
-client.close()
+const refused = new Push({ linger: 0, reconnectInterval: -1 })
+refused.connect(`tcp://127.0.0.1:${port}`) // from 127.0.0.1: not in the allow list
+void refused.send("hello from 127.0.0.1").catch(() => undefined)
+for await (const event of server.events) {
+  if (event.type === "handshake:error:auth") {
+    console.log(`strawhouse: refused a client with status ${event.error.status}; it got nothing through`)
+    break
+  }
+}
+
+admitted.close()
+refused.close()
 server.close()
 auth.close()

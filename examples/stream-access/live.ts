@@ -103,7 +103,7 @@ for (const r of Object.values(readers)) {
 }
 pub.close()
 keyService.close()
-repeater.close()
+await repeater.close()
 store.close()
 auth.close()
 await rm(dir, { recursive: true })

@@ -1,42 +1,47 @@
 /**
- * A repeater that holds no keys: XSUB on one side, XPUB on the other, frames forwarded both
- * ways (messages down, subscriptions up), exactly what an unmodified XPUB/XSUB proxy does.
- * It filters on the clear topic frame and never sees plaintext.
+ * A repeater that holds no keys: Ironhouse's Proxy between an XSUB and an XPUB, i.e. an
+ * unmodified XPUB/XSUB forwarder (messages down, subscriptions up). It filters on the clear
+ * topic frame and never sees plaintext. A capture socket (the Proxy's `capture` option,
+ * libzmq's third zmq_proxy argument) gets a copy of every forwarded frame: what an operator of
+ * the repeater could record.
  */
-import { XPublisher, XSubscriber } from "../../src/index.js"
+import { Pair, Proxy, XPublisher, XSubscriber } from "../../src/index.js"
 
 export interface Repeater {
   /** Where publishers (or an upstream repeater's XSUB) connect. */
   upstream: string
   /** Where subscribers (or a downstream repeater) connect. */
   downstream: string
-  /** Bytes of data forwarded downstream (what an operator could capture). */
+  /** Every frame the repeater forwarded, either way (what an operator could capture). */
   captured: Buffer[]
-  close(): void
+  close(): Promise<void>
 }
 
+let repeaters = 0
+
 export async function startRepeater(): Promise<Repeater> {
-  const front = new XSubscriber()
-  const back = new XPublisher()
-  await front.bind("tcp://127.0.0.1:*")
-  await back.bind("tcp://127.0.0.1:*")
+  const captureIn = new Pair()
+  const captureOut = new Pair()
+  const captureEndpoint = `inproc://stream-access-repeater-capture-${process.pid}-${repeaters++}`
+  await captureIn.bind(captureEndpoint)
+  captureOut.connect(captureEndpoint)
+  const proxy = new Proxy(new XSubscriber(), new XPublisher(), { capture: captureOut })
+  await proxy.frontEnd.bind("tcp://127.0.0.1:*")
+  await proxy.backEnd.bind("tcp://127.0.0.1:*")
+  const running = proxy.run()
   const captured: Buffer[] = []
   void (async () => {
-    for await (const message of front) {
-      captured.push(...message)
-      await back.send(message)
-    }
-  })().catch(() => undefined)
-  void (async () => {
-    for await (const subscription of back) await front.send(subscription)
+    for await (const message of captureIn) captured.push(...message)
   })().catch(() => undefined)
   return {
-    upstream: front.lastEndpoint as string,
-    downstream: back.lastEndpoint as string,
+    upstream: proxy.frontEnd.lastEndpoint as string,
+    downstream: proxy.backEnd.lastEndpoint as string,
     captured,
-    close: () => {
-      front.close()
-      back.close()
+    close: async () => {
+      proxy.terminate()
+      await running // closes the front and back end
+      captureOut.close()
+      captureIn.close()
     },
   }
 }

@@ -14,6 +14,7 @@
 import type { Authenticate } from "../mechanism/mechanism.js"
 import { ZAP_ENDPOINT } from "../wire/constants.js"
 import { answerZapRequest } from "./zap-handler.js"
+import { unmapIPv4 } from "../transport/peer-address.js"
 
 /** The part of a `zeromq` v6 Router this needs (structural, so no import of the package). */
 export interface ZeromqRouterLike {
@@ -60,13 +61,16 @@ export async function serveZeromqZap<C>(
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
   }
+  // libzmq 4.3.5 reports an IPv4 peer of a dual-stack listener as ::ffff:a.b.c.d; Ironhouse
+  // sockets report a.b.c.d (../transport/peer-address.ts): give the hook the same form.
+  const unmapped: Authenticate = (request) => authenticate({ ...request, address: unmapIPv4(request.address) })
   let dropped = 0
   const done = (async () => {
     try {
       for await (const request of router) {
         let reply: Uint8Array[]
         try {
-          reply = await answerZapRequest(request, authenticate)
+          reply = await answerZapRequest(request, unmapped)
         } catch {
           dropped++ // malformed request: nothing to answer (RFC 27 needs a request id)
           continue

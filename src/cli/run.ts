@@ -32,6 +32,7 @@ Usage:
       DIR/NAME.key_secret (secret certificate, mode 0600), in CZMQ's format and
       with CZMQ's "_secret" naming, which pyzmq's load_certificate(s) also reads.
       Prints the public key. Refuses to overwrite existing files unless --force.
+      DIR is created (mode 0700) when it does not exist.
   ironhouse cert show FILE [--secret]
       Print the public key and metadata of FILE (and FILE_secret, if present).
       The secret key is printed only with --secret.
@@ -110,6 +111,7 @@ async function keygen(args: readonly string[], io: CliIO): Promise<number> {
     Object.defineProperty(metadata, key, { value: item.slice(equals + 1), enumerable: true, writable: true, configurable: true })
   }
   const dir = values.dir ?? "."
+  await ensureDirectory(dir)
   const publicPath = join(dir, `${name}.key`)
   const secretPath = publicPath + SECRET_FILE_SUFFIX
   if (values.force !== true) {
@@ -123,7 +125,12 @@ async function keygen(args: readonly string[], io: CliIO): Promise<number> {
   } catch (error) {
     throw new UsageError(`keygen: ${error instanceof Error ? error.message : "invalid metadata"}`)
   }
-  await certificate.save(publicPath)
+  try {
+    await certificate.save(publicPath)
+  } catch (error) {
+    // Certificate.save writes through a temporary file; name the file the user asked for.
+    throw new Failure(`cannot write ${publicPath}: ${describeFsError(error)}`)
+  }
   io.stdout.write(`public-key: ${certificate.publicKey}\nwrote ${publicPath}\nwrote ${secretPath} (mode 0600)\n`)
   return EXIT_OK
 }
@@ -186,6 +193,45 @@ function parseHex(text: string): Uint8Array {
     throw new Failure(`z85 encode: expected an even number of hex digits, got ${clean.length} characters${/^[0-9a-fA-F]*$/.test(clean) ? "" : " with non-hex ones"}`)
   }
   return new Uint8Array(Buffer.from(clean, "hex"))
+}
+
+/**
+ * keygen's --dir: create it (and missing parents) with mode 0700 when it does not exist, as
+ * the place for secret files; an existing directory is used as it is. Any other state (a file
+ * in the way, no permission) is one line naming DIR, not a raw errno on a temporary file.
+ */
+async function ensureDirectory(dir: string): Promise<void> {
+  let stat
+  try {
+    stat = await fs.stat(dir)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw new Failure(`cannot use directory ${dir}: ${describeFsError(error)}`)
+  }
+  if (stat !== undefined) {
+    if (!stat.isDirectory()) throw new Failure(`cannot use directory ${dir}: it exists and is not a directory`)
+    return
+  }
+  try {
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 })
+  } catch (error) {
+    throw new Failure(`cannot create directory ${dir}: ${describeFsError(error)}`)
+  }
+}
+
+/** A file system error as "reason (CODE)", without the path node puts in its message. */
+function describeFsError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code
+  const reasons: Record<string, string> = {
+    EACCES: "permission denied",
+    EPERM: "operation not permitted",
+    ENOTDIR: "a component of the path is not a directory",
+    ENOENT: "no such file or directory",
+    EEXIST: "it already exists",
+    EROFS: "read-only file system",
+    ENOSPC: "no space left on device",
+  }
+  if (typeof code === "string") return `${reasons[code] ?? "failed"} (${code})`
+  return error instanceof Error ? error.message : String(error)
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -13,7 +13,7 @@
  * Any bytes from the network end, at worst, in one `error` event with a ProtocolError and a
  * closed connection — never an exception out of receiveData() (RFC 37 "Error Handling").
  */
-import { ErrorCode, ProtocolError, protocolError } from "../errors.js"
+import { ErrorCode, ProtocolError, argumentError, protocolError } from "../errors.js"
 import {
   COMPATIBLE_PEERS,
   Command,
@@ -44,7 +44,9 @@ import type {
 } from "../mechanism/mechanism.js"
 import { createMechanism, type SecurityOptions } from "../mechanism/index.js"
 import { z85Encode } from "../wire/z85.js"
-import { randomBytes } from "../crypto/index.js"
+// The pure crypto front and backend state: they load no library (issue 7, defect 8).
+import { randomBytes } from "../crypto/nacl.js"
+import { backendReady, readyBackend } from "../crypto/active-backend.js"
 import { Heartbeat } from "./heartbeat.js"
 import type { PeerInfo } from "./peer-info.js"
 
@@ -119,6 +121,60 @@ const DEFAULT_HANDSHAKE_INTERVAL = 30_000
 const CURVE_FRAME_OVERHEAD = 64
 
 const EMPTY = new Uint8Array(0)
+/** See Connection.readPaused. */
+const PINGS_BEFORE_READ_PAUSE = 2
+/** RFC 37 "The Identity Property": identity = 0*255OCTET. */
+const IDENTITY_MAX = 255
+
+/**
+ * Property names only Ironhouse sets (from the handshake's outcome, never from what a peer
+ * sends), lower-cased: RFC 37 names are case-insensitive, so "user-id" IS "User-Id".
+ */
+const LOCAL_PROPERTIES: ReadonlySet<string> = new Set([Property.USER_ID, Property.PEER_ADDRESS].map((n) => n.toLowerCase()))
+/**
+ * Property names that only the peer's own READY/INITIATE metadata may carry (they describe the
+ * peer's socket and are checked or used for routing): an authenticator cannot replace them.
+ */
+const PEER_PROPERTIES: ReadonlyMap<string, string> = new Map(
+  [Property.SOCKET_TYPE, Property.IDENTITY].map((n) => [n.toLowerCase(), n]),
+)
+
+/**
+ * The connection's property map (issue 7, defect 3). Precedence as in libzmq's
+ * stream_engine_base_t::init_properties (locally set > ZAP > ZMTP), but with names compared
+ * case-insensitively (RFC 37), so that no spelling of a reserved name can shadow ours for a
+ * case-insensitive reader such as getProperty():
+ * - a peer's property named like User-Id or Peer-Address (any case) is dropped;
+ * - Socket-Type and Identity come from the peer only, under their canonical spelling;
+ * - an authenticator's property replaces a peer's property of the same name (any case),
+ *   except the reserved four, which it cannot set (User-Id comes from its userId field);
+ * - User-Id and Peer-Address are set last from the handshake's outcome.
+ */
+function connectionProperties(peer: Metadata, auth: Metadata, userId: string, peerAddress: string): Metadata {
+  const properties: Metadata = new Map()
+  /** lower-case name -> the spelling stored in `properties` */
+  const spelling = new Map<string, string>()
+  const put = (name: string, value: Uint8Array): void => {
+    const key = name.toLowerCase()
+    const previous = spelling.get(key)
+    if (previous !== undefined) properties.delete(previous)
+    spelling.set(key, name)
+    properties.set(name, value)
+  }
+  for (const [name, value] of peer) {
+    const key = name.toLowerCase()
+    if (LOCAL_PROPERTIES.has(key)) continue
+    put(PEER_PROPERTIES.get(key) ?? name, value)
+  }
+  for (const [name, value] of auth) {
+    const key = name.toLowerCase()
+    if (LOCAL_PROPERTIES.has(key) || PEER_PROPERTIES.has(key)) continue
+    put(name, value)
+  }
+  put(Property.USER_ID, utf8(userId))
+  put(Property.PEER_ADDRESS, utf8(peerAddress))
+  return properties
+}
 
 export class Connection {
   /** Called when something became ready to drain outside receiveData/tick (async auth). */
@@ -143,10 +199,29 @@ export class Connection {
   #peer: PeerInfo | undefined
   #parts: Uint8Array[] = []
   #partsSize = 0
+  /** CURVE waits for the crypto backend to finish loading (libsodium-wrappers' WebAssembly). */
+  #waitingForCrypto = false
+  /** The driver said its transport buffer is full (setOutputBlocked). */
+  #outputBlocked = false
+  /**
+   * The context of the latest PING not answered yet: at most one PONG is ever pending, as in
+   * libzmq (zmtp_engine_t keeps one `_pong_msg`, a newer PING overwrites it). It is encoded
+   * only when output is taken and the transport is not blocked.
+   */
+  #pongOwed: Uint8Array | undefined
+  /** PINGs received since output became blocked, or -1 once anything else arrived meanwhile. */
+  #pingsWhileBlocked = 0
 
   constructor(opts: ConnectionOptions) {
     this.#opts = opts
     this.#limits = { ...DEFAULT_LIMITS, ...opts.limits }
+    const frames: unknown = this.#limits.maxMessageFrames
+    if (typeof frames !== "number" || !(Number.isSafeInteger(frames) || frames === Infinity) || frames < 1) {
+      throw argumentError(
+        "range",
+        `expected limits.maxMessageFrames to be a positive integer or Infinity, got ${typeof frames === "number" ? frames : typeof frames}`,
+      )
+    }
     this.#now = opts.now ?? (() => performance.now())
     this.#randomBytes = opts.randomBytes ?? randomBytes
     this.#decoder = new FrameDecoder({
@@ -191,6 +266,11 @@ export class Connection {
     return this.#peer
   }
 
+  /** Frames of the message being assembled, held until its last frame arrives. */
+  get partialMessageFrames(): number {
+    return this.#parts.length
+  }
+
   get ready(): boolean {
     return this.#state === State.TRAFFIC
   }
@@ -222,6 +302,12 @@ export class Connection {
         throw protocolError(
           ErrorCode.MESSAGE_TOO_LARGE,
           `peer sent more than ${this.#limits.maxHandshakeCommandSize} octets while its authentication was pending`,
+        )
+      }
+      if (this.#waitingForCrypto && this.#decoder.buffered > this.#limits.maxHandshakeCommandSize) {
+        throw protocolError(
+          ErrorCode.MESSAGE_TOO_LARGE,
+          `peer sent more than ${this.#limits.maxHandshakeCommandSize} octets while the crypto backend was loading`,
         )
       }
       this.#processFrames()
@@ -261,11 +347,23 @@ export class Connection {
     // greeting. Two clients or two servers fail in the handshake instead (UNEXPECTED_COMMAND).
     this.#peerGreeting = greeting
     this.#state = State.HANDSHAKE
-    if (this.#mechanism === undefined) this.#startMechanism()
+    if (this.#mechanism === undefined && !this.#waitingForCrypto) this.#startMechanism()
   }
 
   #startMechanism(): void {
     const sec = this.#opts.security
+    if (sec.mechanism === Mechanism.CURVE && readyBackend() === undefined) {
+      // Resolved lazily, at first CURVE use: a WebAssembly backend may still be loading. Wait
+      // for it like for an asynchronous authenticate hook (input stays buffered, bounded).
+      if (!this.#waitingForCrypto) {
+        this.#waitingForCrypto = true
+        backendReady().then(
+          () => this.#resumeAfterCrypto(undefined),
+          (err: unknown) => this.#resumeAfterCrypto(err),
+        )
+      }
+      return
+    }
     const metadata: Metadata = new Map()
     metadata.set(Property.SOCKET_TYPE, utf8(this.#opts.socketType))
     if (this.#opts.routingId !== undefined) metadata.set(Property.IDENTITY, this.#opts.routingId)
@@ -281,6 +379,22 @@ export class Connection {
     this.#handleOutputs(this.#mechanism.start())
   }
 
+  #resumeAfterCrypto(failure: unknown): void {
+    if (this.#state === State.CLOSED || !this.#waitingForCrypto) return
+    this.#waitingForCrypto = false
+    try {
+      if (failure !== undefined) {
+        const reason = failure instanceof Error ? failure.message : String(failure)
+        throw protocolError(ErrorCode.UNSPECIFIED, `internal error: the crypto backend did not load: ${reason}`)
+      }
+      this.#startMechanism()
+      this.#processFrames()
+    } catch (err) {
+      this.#fail(err)
+    }
+    this.onWake?.()
+  }
+
   #processFrames(): void {
     for (;;) {
       const state = this.#state
@@ -289,6 +403,7 @@ export class Connection {
         if (frame === undefined) return
         this.#onTrafficFrame(frame)
       } else if (state === State.HANDSHAKE) {
+        if (this.#mechanism === undefined) return // waiting for the crypto backend
         const frame = this.#decoder.next()
         if (frame === undefined) return
         if (!frame.command) {
@@ -312,6 +427,15 @@ export class Connection {
       this.#onTrafficCommand(frame.body)
       return
     }
+    if (this.#outputBlocked) this.#pingsWhileBlocked = -1
+    // Checked before the frame is kept: the count bounds what empty frames cost (they add
+    // nothing to the size), the size bounds what the bodies cost.
+    if (this.#parts.length >= this.#limits.maxMessageFrames) {
+      throw protocolError(
+        ErrorCode.TOO_MANY_FRAMES,
+        `message of more than ${this.#limits.maxMessageFrames} frames (maxMessageFrames)`,
+      )
+    }
     const size = this.#partsSize + frame.body.length
     if (size > this.#limits.maxMessageSize) {
       throw protocolError(
@@ -330,11 +454,15 @@ export class Connection {
 
   #onTrafficCommand(body: Uint8Array): void {
     const command = decodeCommand(body)
+    if (this.#outputBlocked && command.name !== Command.PING) this.#pingsWhileBlocked = -1
     switch (command.name) {
       case Command.PING: {
         const ping = decodePing(command.data)
         this.#heartbeat.onPeerPing(this.#now(), ping.ttl)
-        this.#sendCommand(Command.PONG, encodePong(ping.context))
+        // Answered in takeOutput(), once: a flood of PINGs costs one pending PONG (issue 7,
+        // defect 5). The context (at most 16 octets) is copied so it pins no input chunk.
+        this.#pongOwed = new Uint8Array(ping.context)
+        if (this.#outputBlocked && this.#pingsWhileBlocked >= 0) this.#pingsWhileBlocked++
         this.#events.push({ type: "ping", context: ping.context })
         return
       }
@@ -351,6 +479,17 @@ export class Connection {
         return
       case Command.ERROR:
         throw protocolError(ErrorCode.UNSPECIFIED, "peer sent ERROR after the handshake")
+      case Command.READY:
+      case Command.HELLO:
+      case Command.WELCOME:
+      case Command.INITIATE:
+        // Issue 8 item 7: the handshake is over (RFC 37 "Commands" run them before traffic);
+        // a second READY or a late handshake command is a confused or hostile peer. libzmq
+        // ignores them; closing is safe and leaves no doubt about which metadata holds.
+        throw protocolError(
+          ErrorCode.UNEXPECTED_COMMAND,
+          `peer sent ${command.name} after the handshake completed`,
+        )
       default:
         // RFC 37 leaves unknown commands to the implementation; like libzmq we ignore them.
         return
@@ -430,14 +569,19 @@ export class Connection {
         `peer socket type ${JSON.stringify(peerType)} cannot talk to ${ours}`,
       )
     }
-    const properties: Metadata = new Map(out.peerMetadata)
-    for (const [k, v] of out.authMetadata) properties.set(k, v)
-    properties.set(Property.USER_ID, utf8(out.userId))
-    properties.set(Property.PEER_ADDRESS, utf8(this.#opts.peerAddress ?? ""))
+    const routingId = getProperty(out.peerMetadata, Property.IDENTITY) ?? EMPTY
+    // RFC 37 "The Identity Property": identity = 0*255OCTET.
+    if (routingId.length > IDENTITY_MAX) {
+      throw protocolError(
+        ErrorCode.INVALID_METADATA,
+        `peer announced an Identity of ${routingId.length} octets, at most ${IDENTITY_MAX} allowed`,
+      )
+    }
+    const properties = connectionProperties(out.peerMetadata, out.authMetadata, out.userId, this.#opts.peerAddress ?? "")
     this.#peer = Object.freeze({
       mechanism: this.#opts.security.mechanism,
       socketType: peerType as SocketTypeName,
-      routingId: getProperty(out.peerMetadata, Property.IDENTITY) ?? EMPTY,
+      routingId,
       userId: out.userId,
       address: this.#opts.peerAddress ?? "",
       publicKey: out.peerPublicKey ? z85Encode(out.peerPublicKey) : undefined,
@@ -458,6 +602,7 @@ export class Connection {
     const handshake = this.#state !== State.TRAFFIC
     this.#state = State.CLOSED
     this.#mechanism?.destroy()
+    this.#dropPartialMessage()
     const error =
       err instanceof ProtocolError
         ? err
@@ -504,6 +649,15 @@ export class Connection {
 
   /** Bytes to write, in order (empty when nothing is pending). */
   takeOutput(): Uint8Array[] {
+    if (this.#pongOwed !== undefined && !this.#outputBlocked && this.#state === State.TRAFFIC) {
+      const context = this.#pongOwed
+      this.#pongOwed = undefined
+      try {
+        this.#sendCommand(Command.PONG, encodePong(context))
+      } catch (err) {
+        this.#fail(err) // CURVE: short nonces exhausted (ProtocolError), the connection closes
+      }
+    }
     const raw = this.#pendingRaw
     if (this.#encoder.pendingBytes === 0) {
       if (raw.length === 0) return raw
@@ -516,6 +670,13 @@ export class Connection {
     return raw.concat(framed)
   }
 
+  /** Octets takeOutput() would return now (what linger must still get out). */
+  get pendingOutput(): number {
+    let n = this.#encoder.pendingBytes
+    for (const raw of this.#pendingRaw) n += raw.length
+    return n
+  }
+
   /** Events since the last call, in order. */
   takeEvents(): ConnectionEvent[] {
     const events = this.#events
@@ -526,6 +687,48 @@ export class Connection {
   /** True when takeEvents() would return something. */
   get hasEvents(): boolean {
     return this.#events.length !== 0
+  }
+
+  // ---- back-pressure ----------------------------------------------------------------------
+
+  /**
+   * The driver reports whether its transport can take more output now (false once a write
+   * left its buffer over the high-water mark, true again on drain). While blocked, takeOutput()
+   * holds back the PONG owed to the peer (one at most: later PINGs replace it), so a peer that
+   * sends PINGs and never reads cannot grow our buffers (issue 7, defect 5).
+   */
+  setOutputBlocked(blocked: boolean): void {
+    if (blocked === this.#outputBlocked) return
+    this.#outputBlocked = blocked
+    this.#pingsWhileBlocked = 0
+  }
+
+  get outputBlocked(): boolean {
+    return this.#outputBlocked
+  }
+
+  /**
+   * True when the driver should stop reading until its output drains: output is backed up,
+   * a PONG is owed, and since output backed up the peer has sent at least
+   * PINGS_BEFORE_READ_PAUSE PINGs and nothing else: it pings without reading (RFC 37
+   * "Connection Heartbeating": a peer should not send more than a small number of PINGs
+   * without receiving PONG replies). Memory is bounded without this (one owed PONG); the pause
+   * stops spending input work on such a peer and pushes back on it through TCP.
+   *
+   * Why not pause whenever output is backed up: two peers that each stop reading because the
+   * other's output is backed up wait for each other forever (bidirectional bulk traffic).
+   * Here a peer that sends any message or other command meanwhile is always read; a mutual
+   * pause would need both sides to burst at once, each stuck behind two PINGs the other sent
+   * in an idle interval before its burst, and even then the heartbeat timeouts (PINGs imply
+   * heartbeats are on) close the connection rather than leave it hanging.
+   */
+  get readPaused(): boolean {
+    return (
+      this.#outputBlocked &&
+      this.#pongOwed !== undefined &&
+      this.#pingsWhileBlocked >= PINGS_BEFORE_READ_PAUSE &&
+      this.#state === State.TRAFFIC
+    )
   }
 
   // ---- time --------------------------------------------------------------------------------
@@ -559,6 +762,12 @@ export class Connection {
     if (this.#state === State.CLOSED) return
     this.#state = State.CLOSED
     this.#mechanism?.destroy()
+    this.#dropPartialMessage()
+  }
+
+  #dropPartialMessage(): void {
+    this.#parts = []
+    this.#partsSize = 0
   }
 }
 

@@ -27,7 +27,7 @@ import {
   precompute,
   sealInto,
   wipe,
-} from "../crypto/index.js"
+} from "../crypto/nacl.js"
 import { CURVE_KEY_SIZE, CURVE_NONCE_PREFIX, CURVE_READY_MIN_SIZE, CURVE_WELCOME_SIZE, Command, Mechanism } from "../wire/constants.js"
 import { decodeMetadata, encodeMetadata } from "../wire/metadata.js"
 import type { CommandFrame, Frame } from "../wire/types.js"

@@ -11,8 +11,8 @@
  *   vouch    = long-nonce(16) Box[C' + S](C->S')(80)
  *   ready    = %d5 "READY" short-nonce(8) Box[metadata](S'->C')(16+)
  */
-import { MAC_BYTES } from "../crypto/index.js"
 import {
+  MAC_BYTES,
   CURVE_HELLO_SIZE,
   CURVE_INITIATE_MIN_SIZE,
   CURVE_KEY_SIZE,

@@ -32,7 +32,7 @@
  * each crypto backend. Pure.
  */
 import { ErrorCode, protocolError } from "../errors.js"
-import { MAC_BYTES, NONCE_BYTES, cryptoBackend, wipe } from "../crypto/index.js"
+import { MAC_BYTES, NONCE_BYTES, cryptoBackend, wipe } from "../crypto/nacl.js"
 import type { CryptoBackend } from "../crypto/backend.js"
 import { allocateUnfilled } from "../wire/slab.js"
 import {
@@ -163,7 +163,7 @@ export class CurveMessageCodec {
   readonly #receiveNonce: Uint8Array
   /**
    * The backend of this connection, called directly on the hot path: every size is fixed by
-   * construction here, so the argument checks of ../crypto/index.ts would only cost time.
+   * construction here, so the argument checks of ../crypto/nacl.ts would only cost time.
    */
   readonly #crypto: CryptoBackend = cryptoBackend()
 

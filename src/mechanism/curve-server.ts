@@ -41,7 +41,7 @@ import {
   publicFromSecret,
   sealInto,
   wipe,
-} from "../crypto/index.js"
+} from "../crypto/nacl.js"
 import {
   CURVE_COOKIE_LIFETIME_MS,
   CURVE_HELLO_SIZE,

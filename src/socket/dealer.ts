@@ -5,6 +5,8 @@
 import { LoadBalancer } from "./load-balancer.js"
 import { COMMON_OPTIONS, READABLE_OPTIONS, WRITABLE_OPTIONS } from "./options.js"
 import type {
+  ConflateOptionProperties,
+  ConflateSocketOptions,
   ProbeRouterOptionProperties,
   ProbeRouterSocketOptions,
   ReadableOptionProperties,
@@ -21,13 +23,14 @@ import type { Pipe } from "./pipe.js"
 import { Socket, type MessageWithPeer, type OperationOptions } from "./socket.js"
 import type { OptionName } from "./options.js"
 
-const OPTIONS: OptionName[] = [...COMMON_OPTIONS, ...WRITABLE_OPTIONS, ...READABLE_OPTIONS, "routingId", "probeRouter"]
+const OPTIONS: OptionName[] = [...COMMON_OPTIONS, ...WRITABLE_OPTIONS, ...READABLE_OPTIONS, "routingId", "probeRouter", "conflate"]
 
 export type DealerOptions = SocketOptions &
   WritableSocketOptions &
   ReadableSocketOptions &
   RoutingIdSocketOptions &
-  ProbeRouterSocketOptions
+  ProbeRouterSocketOptions &
+  ConflateSocketOptions
 
 const EMPTY = new Uint8Array(0)
 
@@ -88,4 +91,5 @@ export interface Dealer
     WritableOptionProperties,
     ReadableOptionProperties,
     RoutingIdOptionProperties,
-    ProbeRouterOptionProperties {}
+    ProbeRouterOptionProperties,
+    ConflateOptionProperties {}

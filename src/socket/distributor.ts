@@ -30,7 +30,7 @@ export class Distributor {
     return sent
   }
 
-  /** Send to every pipe whose subscriptions match the first frame (and that has room). */
+  /** Send to every pipe whose subscriptions match the first frame (`invert`: do not match) and that has room. */
   sendToMatching(frames: Uint8Array[], invert = false): number {
     const topic = frames[0] as Uint8Array
     let sent = 0
@@ -46,11 +46,11 @@ export class Distributor {
   }
 
   /** Whether every pipe that would get this message has room (noDrop). */
-  allMatchingHaveRoom(frames: Uint8Array[]): boolean {
+  allMatchingHaveRoom(frames: Uint8Array[], invert = false): boolean {
     const topic = frames[0] as Uint8Array
     for (const pipe of this.pipes) {
       const subs = pipe.subscriptions
-      if (subs !== undefined && subs.matches(topic) && !pipe.hasRoom) return false
+      if (subs !== undefined && subs.matches(topic) !== invert && !pipe.hasRoom) return false
     }
     return true
   }

@@ -1,4 +1,4 @@
-/** The socket API: `zeromq` v6 names and behaviour, over tcp:// and ipc://. */
+/** The socket API: `zeromq` v6 names and behaviour, over tcp://, ipc:// and inproc://. */
 export { Socket, type MessageWithPeer, type OperationOptions } from "./socket.js"
 export { Pair, type PairOptions } from "./pair.js"
 export { Push, type PushOptions } from "./push.js"
@@ -16,3 +16,7 @@ export { Observer, type SocketEvent, type SocketEventType, type SocketEventOfTyp
 export { SocketError, SocketErrorCode } from "./socket-error.js"
 export type { MessageLike, Message } from "./message.js"
 export type { SocketOptions, WritableSocketOptions, ReadableSocketOptions } from "./option-types.js"
+// h4-proxy: the Proxy (issue 8)
+export { Proxy, type ProxyOptions, type ProxyStatistics } from "./proxy.js"
+// h4-proxy: the raw-TCP Stream socket (issue 8)
+export { Stream, type StreamOptions, type StreamConnectOptions } from "./stream.js"

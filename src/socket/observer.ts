@@ -29,7 +29,11 @@ export type SocketEvent =
   | { type: "connect:delay"; address: string }
   | { type: "connect:retry"; address: string; interval: number }
   | { type: "close"; address: string }
-  | { type: "disconnect"; address: string }
+  /**
+   * Ironhouse adds `error` when this side closed the connection because of what the peer sent
+   * after its handshake (e.g. ERR_IRONHOUSE_TOO_MANY_SUBSCRIPTIONS); absent when the peer went away.
+   */
+  | { type: "disconnect"; address: string; error?: ProtocolError }
   /** Ironhouse adds the authenticated `peer` (frozen, shared with its messages). */
   | { type: "handshake"; address: string; peer: PeerInfo }
   | { type: "handshake:error:protocol"; address: string; error: ProtocolError }

@@ -54,10 +54,28 @@ export interface SocketOptions {
   zapEnforceDomain?: boolean
   /** Ironhouse: authenticate clients of this socket (default: the context's zapHandler). */
   authenticate?: Authenticate | undefined
-  /** Ironhouse (default 128): connections allowed in the handshake at once; more are closed on accept. */
+  /**
+   * Ironhouse (default 4096): accepted connections allowed in their handshake at once; at the
+   * limit a newcomer sheds the oldest of the most represented source address (never refused).
+   */
   maxPendingHandshakes?: number
+  /** Ironhouse (default 5000): ms an accepted connection has to send its greeting; 0: handshakeInterval only. */
+  greetingTimeout?: number
   /** Ironhouse (default false): remember each received message's peer for peerOf(). */
   trackPeers?: boolean
+  // ---- transport (tcp) options ----
+  /** ZMQ_TCP_KEEPALIVE (default -1 = OS default): SO_KEEPALIVE on tcp connections; 0 off, 1 on. */
+  tcpKeepalive?: number
+  /** ZMQ_TCP_KEEPALIVE_IDLE (default -1 = OS default): seconds idle before the first probe (with tcpKeepalive 1). */
+  tcpKeepaliveIdle?: number
+  /** ZMQ_TCP_KEEPALIVE_CNT: only -1 (OS default); Node has no API for TCP_KEEPCNT (RangeError otherwise). */
+  tcpKeepaliveCount?: number
+  /** ZMQ_TCP_KEEPALIVE_INTVL: only -1 (OS default); Node has no API for TCP_KEEPINTVL (RangeError otherwise). */
+  tcpKeepaliveInterval?: number
+  /** ZMQ_TOS: only 0 (OS default); Node has no API for IP_TOS (RangeError otherwise). */
+  typeOfService?: number
+  /** ZMQ_BINDTODEVICE: only null; Node cannot set SO_BINDTODEVICE (use `tcp://eth0:0;host:port`). */
+  interface?: string | null
 }
 
 export interface WritableSocketOptions {
@@ -112,7 +130,14 @@ export interface SocketOptionProperties {
   zapEnforceDomain: boolean
   authenticate: Authenticate | undefined
   maxPendingHandshakes: number
+  greetingTimeout: number
   trackPeers: boolean
+  tcpKeepalive: number
+  tcpKeepaliveIdle: number
+  tcpKeepaliveCount: number
+  tcpKeepaliveInterval: number
+  typeOfService: number
+  interface: string | null
 }
 
 export interface WritableOptionProperties {
@@ -132,4 +157,17 @@ export interface RoutingIdOptionProperties {
 
 export interface ProbeRouterOptionProperties {
   probeRouter: boolean
+}
+
+/** PUSH, PULL, DEALER (PUB and SUB declare it with their own options). */
+export interface ConflateSocketOptions {
+  /**
+   * ZMQ_CONFLATE (default false): keep only the newest message waiting per peer and direction
+   * (the high-water marks then do not apply); send() refuses multi-frame messages (RangeError).
+   */
+  conflate?: boolean
+}
+
+export interface ConflateOptionProperties {
+  conflate: boolean
 }

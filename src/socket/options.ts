@@ -65,10 +65,29 @@ export interface OptionValues {
   zapEnforceDomain: boolean
   /** Ironhouse: the authentication hook for this socket (else its context's zapHandler). */
   authenticate: Authenticate | undefined
-  /** Ironhouse: most connections allowed in the handshake at once; more are closed on accept. */
+  /**
+   * Ironhouse: most accepted connections in their handshake at once (and at most half of the
+   * process's file descriptors); at the limit a newcomer sheds the oldest of the most
+   * represented source (handshake-guard.ts), it is never refused.
+   */
   maxPendingHandshakes: number
+  /** Ironhouse: ms an accepted connection has to send its 64-octet greeting; 0: handshakeInterval only. */
+  greetingTimeout: number
   /** Ironhouse: remember the peer of every received message for peerOf(). */
   trackPeers: boolean
+  // ---- transport (tcp) options: every socket -------------------------------------------------
+  /** ZMQ_TCP_KEEPALIVE: SO_KEEPALIVE on every tcp connection; -1 OS default, 0 off, 1 on. */
+  tcpKeepalive: number
+  /** ZMQ_TCP_KEEPALIVE_IDLE: TCP_KEEPIDLE in seconds, when tcpKeepalive is 1; -1 (or 0) OS default. */
+  tcpKeepaliveIdle: number
+  /** ZMQ_TCP_KEEPALIVE_CNT: only -1 (the OS default): Node has no API for TCP_KEEPCNT. */
+  tcpKeepaliveCount: number
+  /** ZMQ_TCP_KEEPALIVE_INTVL: only -1 (the OS default): Node has no API for TCP_KEEPINTVL. */
+  tcpKeepaliveInterval: number
+  /** ZMQ_TOS: only 0 (the OS default): Node has no API for IP_TOS / IPV6_TCLASS. */
+  typeOfService: number
+  /** ZMQ_BINDTODEVICE: only null: Node has no API for SO_BINDTODEVICE (use `tcp://eth0:0;host:port`). */
+  interface: string | null
   // ---- sockets that send ------------------------------------------------------------------
   /** ZMQ_SNDHWM: messages queued per peer; 0 no limit. */
   sendHighWaterMark: number
@@ -102,6 +121,25 @@ export interface OptionValues {
   verbosity: null | "allSubs" | "allSubsUnsubs"
   /** ZMQ_XPUB_WELCOME_MSG: sent to every new subscriber. */
   welcomeMessage: Uint8Array | null
+  // ---- pub/sub and conflate (see publisher-base.ts, subscriber-base.ts, pipe.ts) -----------
+  /**
+   * Ironhouse (PUB, XPUB; default 1024): longest subscription prefix a peer may send, in octets;
+   * -1 no limit. A peer that sends a longer one is disconnected (`disconnect` event with an
+   * ERR_IRONHOUSE_SUBSCRIPTION_TOO_LARGE error). libzmq has no limit.
+   */
+  maxSubscriptionSize: number
+  /**
+   * Ironhouse (PUB, XPUB; default 10 000): most distinct prefixes one peer may hold subscribed;
+   * -1 no limit. A peer that subscribes to one more is disconnected (`disconnect` event with an
+   * ERR_IRONHOUSE_TOO_MANY_SUBSCRIPTIONS error). libzmq has no limit.
+   */
+  maxSubscriptions: number
+  /** ZMQ_CONFLATE (PUSH, PULL, DEALER, PUB, SUB): keep only the last message per peer and direction. */
+  conflate: boolean
+  /** ZMQ_INVERT_MATCHING (PUB, XPUB, SUB): a message goes to / is kept by those whose prefixes do NOT match. */
+  invertMatching: boolean
+  /** ZMQ_XPUB_MANUAL: subscriptions from peers are only reported; XPublisher.subscribe() applies them. */
+  manual: boolean
 }
 
 export type OptionName = keyof OptionValues
@@ -130,8 +168,15 @@ export function defaultOptions(): OptionValues {
     zapDomain: null,
     zapEnforceDomain: false,
     authenticate: undefined,
-    maxPendingHandshakes: 128,
+    maxPendingHandshakes: 4096,
+    greetingTimeout: 5_000,
     trackPeers: false,
+    tcpKeepalive: -1,
+    tcpKeepaliveIdle: -1,
+    tcpKeepaliveCount: -1,
+    tcpKeepaliveInterval: -1,
+    typeOfService: 0,
+    interface: null,
     sendHighWaterMark: 1000,
     sendTimeout: -1,
     receiveHighWaterMark: 1000,
@@ -145,6 +190,11 @@ export function defaultOptions(): OptionValues {
     noDrop: false,
     verbosity: null,
     welcomeMessage: null,
+    maxSubscriptionSize: 1024,
+    maxSubscriptions: 10_000,
+    conflate: false,
+    invertMatching: false,
+    manual: false,
   }
 }
 
@@ -156,6 +206,7 @@ type Spec =
   | { kind: "key"; secret: boolean }
   | { kind: "function" }
   | { kind: "choice"; values: readonly unknown[] }
+  | { kind: "unsupported"; only: number | null; why: string }
 
 const int = (min: number, max = INT32_MAX): Spec => ({ kind: "int", min, max })
 const bool: Spec = { kind: "bool" }
@@ -186,7 +237,31 @@ const SPECS: Record<OptionName, Spec> = {
   zapEnforceDomain: bool,
   authenticate: { kind: "function" },
   maxPendingHandshakes: int(1),
+  greetingTimeout: int(0),
   trackPeers: bool,
+  // Transport options. -1 / 0 / 1 as libzmq; Linux caps TCP_KEEPIDLE at 32767 s (MAX_TCP_KEEPIDLE).
+  tcpKeepalive: int(-1, 1),
+  tcpKeepaliveIdle: int(-1, 32767),
+  tcpKeepaliveCount: {
+    kind: "unsupported",
+    only: -1,
+    why: "Node's net module has no API for TCP_KEEPCNT, so the OS default applies (Linux: sysctl net.ipv4.tcp_keepalive_probes)",
+  },
+  tcpKeepaliveInterval: {
+    kind: "unsupported",
+    only: -1,
+    why: "Node's net module has no API for TCP_KEEPINTVL, so the OS default applies (Linux: sysctl net.ipv4.tcp_keepalive_intvl)",
+  },
+  typeOfService: {
+    kind: "unsupported",
+    only: 0,
+    why: "Node's net module has no API for IP_TOS / IPV6_TCLASS, so packets keep the OS default ToS",
+  },
+  interface: {
+    kind: "unsupported",
+    only: null,
+    why: 'Node\'s net module cannot set SO_BINDTODEVICE; to connect from an interface\'s address use "tcp://eth0:0;host:port", to listen on it bind "tcp://eth0:port"',
+  },
   sendHighWaterMark: int(0),
   sendTimeout: int(-1),
   receiveHighWaterMark: int(0),
@@ -200,6 +275,11 @@ const SPECS: Record<OptionName, Spec> = {
   noDrop: bool,
   verbosity: { kind: "choice", values: [null, "allSubs", "allSubsUnsubs"] },
   welcomeMessage: { kind: "bytes", minOctets: 0, maxOctets: INT32_MAX },
+  maxSubscriptionSize: int(-1),
+  maxSubscriptions: int(-1),
+  conflate: bool,
+  invertMatching: bool,
+  manual: bool,
 }
 
 /** Options every socket type has. */
@@ -227,7 +307,15 @@ export const COMMON_OPTIONS: readonly OptionName[] = [
   "zapEnforceDomain",
   "authenticate",
   "maxPendingHandshakes",
+  "greetingTimeout",
   "trackPeers",
+  // transport options
+  "tcpKeepalive",
+  "tcpKeepaliveIdle",
+  "tcpKeepaliveCount",
+  "tcpKeepaliveInterval",
+  "typeOfService",
+  "interface",
 ]
 export const WRITABLE_OPTIONS: readonly OptionName[] = ["sendHighWaterMark", "sendTimeout"]
 export const READABLE_OPTIONS: readonly OptionName[] = ["receiveHighWaterMark", "receiveTimeout"]
@@ -295,6 +383,14 @@ export function convertOption(name: OptionName, value: unknown): OptionValues[Op
         )
       }
       return value as OptionValues["verbosity"]
+    case "unsupported":
+      // Accepted only with the value that means "the OS default", so a program that sets it
+      // to anything else learns at once that it has no effect here, and why.
+      if (value === spec.only) return spec.only
+      if (spec.only === null ? typeof value !== "string" : typeof value !== "number" || !Number.isInteger(value)) {
+        throw argumentError("type", `${name}: expected ${spec.only === null ? "a string or null" : "an integer"}, got ${describeValue(value)}`)
+      }
+      throw argumentError("range", `${name}: only ${JSON.stringify(spec.only)} is supported, got ${typeof value === "string" ? JSON.stringify(value.slice(0, 40)) : String(value)}: ${spec.why}`)
   }
 }
 
@@ -342,10 +438,6 @@ const NOT_IMPLEMENTED = new Set([
   "receiveBufferSize",
   "multicastHops",
   "multicastMaxTransportDataUnit",
-  "tcpKeepalive",
-  "tcpKeepaliveCount",
-  "tcpKeepaliveIdle",
-  "tcpKeepaliveInterval",
   "tcpAcceptFilter",
   "tcpMaxRetransmitTimeout",
   "gssapiServer",
@@ -354,17 +446,12 @@ const NOT_IMPLEMENTED = new Set([
   "gssapiPlainText",
   "gssapiPrincipalNameType",
   "gssapiServicePrincipalNameType",
-  "typeOfService",
   "socksProxy",
-  "interface",
   "loopbackFastPath",
   "vmciBufferSize",
   "vmciBufferMinSize",
   "vmciBufferMaxSize",
   "vmciConnectTimeout",
-  "conflate",
-  "invertMatching",
-  "manual",
   "notify",
 ])
 

@@ -14,9 +14,13 @@
  * pipe's queue; that queue is what the high-water mark bounds. Inbound: when the queue reaches
  * the receive high-water mark the transport stops reading (TCP back-pressure) until the
  * application has taken half of it.
+ *
+ * The pipe's connection state is one field, {@link PipeState}; every change goes through one
+ * setter that tells the owner (`pipeStateChanged`), so counts such as "connections in their
+ * handshake" are derived from it and cannot drift.
  */
 import type { PeerInfo } from "../engine/peer-info.js"
-import type { StreamConnection } from "../transport/stream-connection.js"
+import type { ProtocolError } from "../errors.js"
 import type { Dialer } from "../transport/dialer.js"
 import { Queue } from "./queue.js"
 import type { SubscriptionTrie } from "./subscription-trie.js"
@@ -24,13 +28,56 @@ import type { SubscriptionTrie } from "./subscription-trie.js"
 /** Flush engine output at once when this many octets are waiting (else once per turn). */
 export const FLUSH_BYTES = 64 * 1024
 
+/** Where a pipe's connection is. */
+export const PipeState = {
+  /** No connection: a connect() pipe waiting for its dialer (a bind-side pipe starts here too). */
+  CONNECTING: "connecting",
+  /** A connection is attached and in its greeting / security handshake. */
+  HANDSHAKING: "handshaking",
+  /** The handshake completed: messages flow. */
+  READY: "ready",
+  /** Gone for good (bind side closed, disconnect(), or socket closed). */
+  CLOSED: "closed",
+} as const
+export type PipeState = (typeof PipeState)[keyof typeof PipeState]
+
 export interface PipeOwner {
+  /** The pipe's state changed (the only place a state change is reported). */
+  pipeStateChanged(pipe: Pipe, from: PipeState, to: PipeState): void
   /** This pipe's outbound queue became non-empty (+1) or empty (-1). */
   queuedOutputChanged(pipe: Pipe, delta: 1 | -1): void
   /** This pipe has engine output to flush soon. */
   scheduleFlush(pipe: Pipe): void
   /** This pipe went from full to having room for another message. */
   pipeHasRoom(pipe: Pipe): void
+}
+
+/**
+ * h4-proxy: what a pipe needs from its connection. A StreamConnection (ZMTP over TCP/IPC) has
+ * this shape, and so does an InprocConnection (../transport/inproc.ts, in memory, no ZMTP):
+ * `engine` takes messages and subscriptions, `socket` is the flow control (writableNeedDrain:
+ * wait for the drain callback; pause/resume: our reading side).
+ */
+export interface PipeConnection {
+  readonly engine: {
+    send(frames: readonly Uint8Array[]): void
+    sendSubscription(subscribe: boolean, topic: Uint8Array): void
+  }
+  readonly socket: {
+    readonly writableNeedDrain: boolean
+    readonly destroyed: boolean
+    pause(): unknown
+    resume(): unknown
+  }
+  flush(): void
+  close(): void
+  destroy(): void
+  /** Octets written but not yet handed to the operating system (linger, process exit). */
+  readonly pendingOutput: number
+  /** Close once everything written is out (no deadline of its own), then call `done`. */
+  linger(done: () => void): void
+  /** Drop at once for a reason of ours: an `error` event with `error`, then closed. */
+  abort(error: ProtocolError): void
 }
 
 let nextPipeId = 1
@@ -43,17 +90,13 @@ export class Pipe {
   /** Connect side: the dialer that (re)creates the connection. */
   readonly dialer: Dialer | undefined
   /** The current connection, if any. */
-  conn: StreamConnection | undefined
+  conn: PipeConnection | undefined
   /** The peer of the last completed handshake. */
   peer: PeerInfo | undefined
-  /** A connection is attached and its handshake completed. */
-  ready = false
-  /** The connection is in its greeting/handshake (counted against maxPendingHandshakes). */
-  handshaking = false
+  /** Bind side: the address the connection came from, grouped for the handshake guard. */
+  source: string | undefined
   /** Held by the socket's routing strategies. */
   attached = false
-  /** Gone for good (bind side closed, disconnect(), or socket closed). */
-  terminated = false
   /** Registered in the owner's flush list. */
   dirty = false
   /** In the fair queue's list of pipes with messages. */
@@ -66,6 +109,11 @@ export class Pipe {
   subscriptions: SubscriptionTrie | undefined
   /** The listener that accepted this pipe's connection (bind side), for unbind(). */
   listenerKey: string | undefined
+  /**
+   * ZMQ_CONFLATE: at most one message waits in each direction, the newest (libzmq's
+   * ypipe_conflate); the high-water marks do not apply, so reading never pauses.
+   */
+  conflate = false
 
   sendHighWaterMark: number
   receiveHighWaterMark: number
@@ -73,6 +121,7 @@ export class Pipe {
   readonly #out = new Queue<Uint8Array[]>()
   #unflushed = 0
   #paused = false
+  #state: PipeState = PipeState.CONNECTING
 
   constructor(owner: PipeOwner, address: string, dialer: Dialer | undefined, sendHwm: number, receiveHwm: number) {
     this.owner = owner
@@ -82,9 +131,40 @@ export class Pipe {
     this.receiveHighWaterMark = receiveHwm
   }
 
+  get state(): PipeState {
+    return this.#state
+  }
+
+  #setState(next: PipeState): void {
+    const prev = this.#state
+    if (prev === next || prev === PipeState.CLOSED) return
+    this.#state = next
+    this.owner.pipeStateChanged(this, prev, next)
+  }
+
+  /** A connection is attached and its handshake completed. */
+  get ready(): boolean {
+    return this.#state === PipeState.READY
+  }
+
+  /** The connection is in its greeting/handshake (counted against maxPendingHandshakes). */
+  get handshaking(): boolean {
+    return this.#state === PipeState.HANDSHAKING
+  }
+
+  /** Gone for good (bind side closed, disconnect(), or socket closed). */
+  get terminated(): boolean {
+    return this.#state === PipeState.CLOSED
+  }
+
+  /** Mark the pipe gone for good (its connection, if any, is the caller's to close). */
+  terminate(): void {
+    this.#setState(PipeState.CLOSED)
+  }
+
   /** Room for one more outbound message (below the send high-water mark; 0 = no limit). */
   get hasRoom(): boolean {
-    return this.sendHighWaterMark === 0 || this.#out.length < this.sendHighWaterMark
+    return this.conflate || this.sendHighWaterMark === 0 || this.#out.length < this.sendHighWaterMark
   }
 
   /** Messages waiting in this pipe (not yet given to the engine). */
@@ -107,6 +187,7 @@ export class Pipe {
       return
     }
     if (this.#out.length === 0) this.owner.queuedOutputChanged(this, 1)
+    else if (this.conflate) this.#out.clear() // conflate: the newest replaces what waits
     this.#out.push(frames)
   }
 
@@ -156,6 +237,11 @@ export class Pipe {
 
   /** A message arrived from the peer; pause reading at the receive high-water mark. */
   pushInbound(frames: Uint8Array[]): void {
+    if (this.conflate) {
+      this.inbound.clear()
+      this.inbound.push(frames)
+      return
+    }
     this.inbound.push(frames)
     if (!this.#paused && this.receiveHighWaterMark > 0 && this.inbound.length >= this.receiveHighWaterMark) {
       this.#paused = true
@@ -175,10 +261,9 @@ export class Pipe {
 
   // ---- connection ----------------------------------------------------------------------
 
-  attachConnection(conn: StreamConnection): void {
+  attachConnection(conn: PipeConnection): void {
     this.conn = conn
-    this.ready = false
-    this.handshaking = true
+    this.#setState(PipeState.HANDSHAKING)
     this.#unflushed = 0
     this.#paused = false
     if (this.receiveHighWaterMark > 0 && this.inbound.length >= this.receiveHighWaterMark) {
@@ -190,14 +275,12 @@ export class Pipe {
   /** The handshake completed: send what waited. */
   onHandshake(peer: PeerInfo): void {
     this.peer = peer
-    this.handshaking = false
-    this.ready = true
+    this.#setState(PipeState.READY)
   }
 
   detachConnection(): void {
     this.conn = undefined
-    this.ready = false
-    this.handshaking = false
+    this.#setState(PipeState.CONNECTING)
     this.#unflushed = 0
     this.#paused = false
   }

@@ -9,12 +9,28 @@ import type { MessageLike } from "./message.js"
 import { PublisherBase } from "./publisher-base.js"
 import type { OperationOptions } from "./socket.js"
 
-const OPTIONS: OptionName[] = [...COMMON_OPTIONS, ...WRITABLE_OPTIONS, "noDrop"]
+const OPTIONS: OptionName[] = [
+  ...COMMON_OPTIONS,
+  ...WRITABLE_OPTIONS,
+  "noDrop",
+  "conflate",
+  "invertMatching",
+  "maxSubscriptionSize",
+  "maxSubscriptions",
+]
 
 export type PublisherOptions = SocketOptions &
   WritableSocketOptions & {
     /** ZMQ_XPUB_NODROP: wait (or fail with EAGAIN) instead of dropping for a full subscriber. */
     noDrop?: boolean
+    /** ZMQ_CONFLATE (default false): keep only the newest message waiting for each subscriber; single-frame messages only. */
+    conflate?: boolean
+    /** ZMQ_INVERT_MATCHING (default false): send each message to the subscribers with no matching prefix. */
+    invertMatching?: boolean
+    /** Ironhouse (default 1024; -1 no limit): longest prefix a peer may subscribe to; longer drops it. */
+    maxSubscriptionSize?: number
+    /** Ironhouse (default 10 000; -1 no limit): most prefixes one peer may hold; one more drops it. */
+    maxSubscriptions?: number
   }
 
 export class Publisher extends PublisherBase {
@@ -37,4 +53,8 @@ export class Publisher extends PublisherBase {
 
 export interface Publisher extends SocketOptionProperties, WritableOptionProperties {
   noDrop: boolean
+  conflate: boolean
+  invertMatching: boolean
+  maxSubscriptionSize: number
+  maxSubscriptions: number
 }

@@ -1,12 +1,19 @@
 /** PULL (RFC 30 "PIPELINE"): messages fair-queued from the connected PUSH peers. */
 import { COMMON_OPTIONS, READABLE_OPTIONS } from "./options.js"
-import type { ReadableOptionProperties, ReadableSocketOptions, SocketOptionProperties, SocketOptions } from "./option-types.js"
+import type {
+  ConflateOptionProperties,
+  ConflateSocketOptions,
+  ReadableOptionProperties,
+  ReadableSocketOptions,
+  SocketOptionProperties,
+  SocketOptions,
+} from "./option-types.js"
 import type { Pipe } from "./pipe.js"
 import { Socket, type MessageWithPeer, type OperationOptions } from "./socket.js"
 
-const OPTIONS = [...COMMON_OPTIONS, ...READABLE_OPTIONS]
+const OPTIONS = [...COMMON_OPTIONS, ...READABLE_OPTIONS, "conflate" as const]
 
-export type PullOptions = SocketOptions & ReadableSocketOptions
+export type PullOptions = SocketOptions & ReadableSocketOptions & ConflateSocketOptions
 
 export class Pull extends Socket {
   static {
@@ -41,4 +48,4 @@ export class Pull extends Socket {
   }
 }
 
-export interface Pull extends SocketOptionProperties, ReadableOptionProperties {}
+export interface Pull extends SocketOptionProperties, ReadableOptionProperties, ConflateOptionProperties {}

@@ -5,14 +5,21 @@
  */
 import { LoadBalancer } from "./load-balancer.js"
 import { COMMON_OPTIONS, WRITABLE_OPTIONS } from "./options.js"
-import type { SocketOptionProperties, SocketOptions, WritableOptionProperties, WritableSocketOptions } from "./option-types.js"
+import type {
+  ConflateOptionProperties,
+  ConflateSocketOptions,
+  SocketOptionProperties,
+  SocketOptions,
+  WritableOptionProperties,
+  WritableSocketOptions,
+} from "./option-types.js"
 import type { MessageLike } from "./message.js"
 import type { Pipe } from "./pipe.js"
 import { Socket, type OperationOptions } from "./socket.js"
 
-const OPTIONS = [...COMMON_OPTIONS, ...WRITABLE_OPTIONS]
+const OPTIONS = [...COMMON_OPTIONS, ...WRITABLE_OPTIONS, "conflate" as const]
 
-export type PushOptions = SocketOptions & WritableSocketOptions
+export type PushOptions = SocketOptions & WritableSocketOptions & ConflateSocketOptions
 
 export class Push extends Socket {
   static {
@@ -54,4 +61,4 @@ export class Push extends Socket {
   }
 }
 
-export interface Push extends SocketOptionProperties, WritableOptionProperties {}
+export interface Push extends SocketOptionProperties, WritableOptionProperties, ConflateOptionProperties {}

@@ -33,6 +33,8 @@ export const SocketErrorCode = {
   EACCES: "EACCES",
   /** A malformed endpoint or option value. */
   EINVAL: "EINVAL",
+  /** bind(): no such network interface, or it has no address of the family (`tcp://eth9:*`). */
+  ENODEV: "ENODEV",
   /** A transport we do not implement (only tcp:// and ipc:// are). */
   EPROTONOSUPPORT: "EPROTONOSUPPORT",
 } as const
@@ -49,6 +51,7 @@ const ERRNO: Record<SocketErrorCode, number> = {
   EADDRNOTAVAIL: constants.errno.EADDRNOTAVAIL,
   EACCES: constants.errno.EACCES,
   EINVAL: constants.errno.EINVAL,
+  ENODEV: constants.errno.ENODEV,
   EPROTONOSUPPORT: constants.errno.EPROTONOSUPPORT,
 }
 
@@ -64,6 +67,7 @@ const DEFAULT_MESSAGE: Record<SocketErrorCode, string> = {
   EADDRNOTAVAIL: "Can't assign requested address",
   EACCES: "Permission denied",
   EINVAL: "Invalid argument",
+  ENODEV: "No such device",
   EPROTONOSUPPORT: "Protocol not supported",
 }
 

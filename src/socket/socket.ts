@@ -12,26 +12,31 @@
  * Argument errors throw synchronously (TypeError/RangeError), as in `zeromq`.
  *
  * Process lifetime, like `zeromq`: an open socket does not keep Node alive by itself; it does
- * while a send() or receive() waits, while someone waits on its events, and while queued
- * messages wait to be delivered (unless linger is 0).
+ * while a send() or receive() waits, while someone waits on its events, and after close()
+ * while it lingers. When the event loop runs dry, open sockets that still hold output are
+ * closed and linger, as libzmq's context termination at exit (context.ts, registerForExit).
  */
 import { inspect } from "node:util"
 import type { Socket as NetSocket } from "node:net"
-import { AuthError, ErrorCode, ProtocolError, argumentError, describeValue } from "../errors.js"
+import { AuthError, ErrorCode, ProtocolError, argumentError, describeValue, protocolError } from "../errors.js"
 import type { ConnectionEvent, ConnectionOptions } from "../engine/connection.js"
 import type { PeerInfo } from "../engine/peer-info.js"
 import type { SecurityOptions } from "../mechanism/index.js"
 import { publicFromSecret } from "../crypto/index.js"
+import { checkEndpointSyntax } from "../transport/endpoint.js" // unbind/disconnect (h5-endpoints)
 import { Mechanism, type SocketTypeName } from "../wire/constants.js"
 import { StreamConnection } from "../transport/stream-connection.js"
+import { RawConnection } from "../transport/raw-connection.js" // h4-proxy: STREAM sockets
 import { Dialer, type DialerEvent } from "../transport/dialer.js"
-import { parseEndpoint } from "../transport/endpoint.js"
+import { parseSocketEndpoint } from "../transport/endpoint.js"
+import { bindInproc, connectInproc, type InprocConnection, type InprocSideInfo } from "../transport/inproc.js" // h4-proxy
 import { listen } from "../transport/index.js"
 import type { Listener } from "../transport/listener.js"
-import { Context, context as defaultContext } from "./context.js"
+import { openFileLimit } from "../transport/fd-limit.js"
+import { Context, context as defaultContext, registerForExit, type ExitParticipant, type ExitRegistration } from "./context.js"
 import { FairQueue } from "./fair-queue.js"
 import { asBuffers, toFrames, type MessageLike } from "./message.js"
-import { Observer, type SocketEvent } from "./observer.js"
+import { Observer, type EventErrorDetail, type SocketEvent } from "./observer.js"
 import {
   applyOptions,
   convertOption,
@@ -42,7 +47,8 @@ import {
   type OptionName,
   type OptionValues,
 } from "./options.js"
-import { Pipe, type PipeOwner } from "./pipe.js"
+import { Pipe, PipeState, type PipeConnection, type PipeOwner } from "./pipe.js"
+import { HandshakeGuard, sourceOf } from "./handshake-guard.js"
 import { SocketError, socketError, type SocketErrorCode } from "./socket-error.js"
 
 /** Options for a blocking call. */
@@ -92,8 +98,36 @@ interface ListenerEntry {
 
 const INSPECT = Symbol.for("nodejs.util.inspect.custom")
 
+// ---- h4-proxy: internal access for src/socket/proxy.ts ------------------------------------
+/**
+ * Internal (not exported from the package): what a Proxy needs from the sockets it runs.
+ * One symbol-keyed method keeps this out of the public API and out of autocompletion.
+ */
+export const SOCKET_ACCESS: unique symbol = Symbol("ironhouse.socketAccess")
+
+export interface SocketAccess {
+  /** Endpoints bound or connected now (zeromq's Proxy refuses a socket with none). */
+  readonly endpoints: number
+  /** Take the socket for `owner`: the application's send()/receive() then fail with EBUSY. */
+  lease(owner: object): boolean
+  release(owner: object): void
+  /** send()/receive() of any socket type, bypassing the lease (and the socket's timeouts). */
+  send(frames: Uint8Array[], options?: OperationOptions): Promise<void>
+  receive(options?: OperationOptions): Promise<Buffer[]>
+  /**
+   * Without waiting: the next message if one is ready (else undefined), and queue a message
+   * if there is room now (else false; the caller then awaits send()). `frames` becomes the
+   * socket's. Both may throw a SocketError (e.g. EHOSTUNREACH from a mandatory ROUTER).
+   */
+  tryReceive(): Buffer[] | undefined
+  trySend(frames: Uint8Array[]): boolean
+  /** Messages held in this socket's pipes: received and not yet taken, queued and not yet sent. */
+  queued(): { inbound: number; outbound: number }
+}
+// ---- end h4-proxy ----------------------------------------------------------------------------
+
 export abstract class Socket {
-  readonly #type: SocketTypeName
+  readonly #type: SocketTypeName | "STREAM" // h4-proxy: STREAM (raw TCP) is not an RFC 37 type
   readonly #allowed: ReadonlySet<string>
   readonly #context: Context
   readonly #options: OptionValues = defaultOptions()
@@ -103,7 +137,14 @@ export abstract class Socket {
   readonly #owner: PipeOwner
   /** Shared fair queue for the socket types that receive from pipes. */
   protected readonly fq = new FairQueue()
-  #pendingHandshakes = 0
+  /** Accepted connections in their greeting/handshake, oldest first (derived from pipe states). */
+  readonly #handshakes = new HandshakeGuard<Pipe>()
+  /** Closed: connections delivering their last written octets (see StreamConnection.linger). */
+  readonly #lingering = new Set<PipeConnection>()
+  #fullyClosed = false
+  #releasing = false
+  #exitRegistration: ExitRegistration | undefined
+  readonly #exitParticipant: ExitParticipant
   #lastEndpoint: string | null = null
   #observer: Observer | undefined
   #observerWaiting = false
@@ -123,8 +164,13 @@ export abstract class Socket {
   readonly #keepAlive: NodeJS.Timeout
   #keptAlive = false
   #peers: WeakMap<Buffer[], PeerInfo> | undefined
+  /** h4-proxy: inproc connect()s (for disconnect) and how to cancel one still waiting for its bind. */
+  readonly #inprocConnects: Array<{ address: string; pipe: Pipe; cancel: () => void }> = []
+  /** h4-proxy: set while a Proxy runs this socket (see SOCKET_ACCESS). */
+  #lease: object | undefined
+  #leaseBypass = false
 
-  protected constructor(type: SocketTypeName, allowed: ReadonlySet<string>, options: object | undefined) {
+  protected constructor(type: SocketTypeName | "STREAM", allowed: ReadonlySet<string>, options: object | undefined) {
     this.#type = type
     this.#allowed = allowed
     let ctx = defaultContext
@@ -142,7 +188,19 @@ export abstract class Socket {
     // One timer per socket decides whether it keeps the process alive; never fires in practice.
     this.#keepAlive = setInterval(() => {}, 0x7fffffff)
     this.#keepAlive.unref()
+    // Held weakly by the exit hook: this socket keeps the participant alive, not the reverse.
+    this.#exitParticipant = {
+      closeAtExit: () => this.#closeAtExit(),
+      get blockyContext() {
+        return ctx.blocky
+      },
+    }
+    this.#exitRegistration = registerForExit(this.#exitParticipant)
     this.#owner = {
+      pipeStateChanged: (pipe, from, to) => {
+        if (from === PipeState.HANDSHAKING) this.#handshakes.delete(pipe)
+        if (to === PipeState.HANDSHAKING && pipe.source !== undefined) this.#handshakes.add(pipe, pipe.source)
+      },
       queuedOutputChanged: (_pipe, delta) => {
         this.#pipesWithQueuedOutput += delta
         this.#updateKeepAlive()
@@ -177,6 +235,10 @@ export abstract class Socket {
   protected abstract xsend(frames: Uint8Array[]): boolean
   /** Take the next message for the application, setting `receivedFrom`; undefined if none. */
   protected abstract xrecv(): Uint8Array[] | undefined
+  /** h4-proxy: connections carry raw bytes (STREAM), not ZMTP: no engine, no security. */
+  protected get rawTransport(): boolean {
+    return false
+  }
   /** Whether connect-side pipes join the routing strategies before their connection exists. */
   protected get earlyAttach(): boolean {
     return false
@@ -220,15 +282,71 @@ export abstract class Socket {
     return out
   }
 
-  /** Close a pipe's connection (e.g. a second PAIR peer, a duplicate ROUTER identity). */
-  protected dropConnection(pipe: Pipe): void {
-    pipe.conn?.close()
+  /**
+   * Close a pipe's connection (e.g. a second PAIR peer, a duplicate ROUTER identity). With a
+   * `reason` (the peer broke a limit after its handshake) the peer is gone at once, as after a
+   * protocol error: nothing more it sent is handled, and the `disconnect` event carries the reason.
+   */
+  protected dropConnection(pipe: Pipe, reason?: ProtocolError): void {
+    const conn = pipe.conn
+    if (conn === undefined) return
+    conn.close()
+    if (reason !== undefined) this.#connectionClosed(pipe, conn, reason)
+  }
+
+  /** h4-proxy: internal access for src/socket/proxy.ts (not part of the public API). */
+  [SOCKET_ACCESS](): SocketAccess {
+    const bypass = <T>(call: () => Promise<T>): Promise<T> => {
+      this.#leaseBypass = true
+      try {
+        return call()
+      } finally {
+        this.#leaseBypass = false
+      }
+    }
+    return {
+      endpoints: this.#listeners.size + this.#dialers.length + this.#inprocConnects.length,
+      lease: (owner) => {
+        if (this.#lease !== undefined && this.#lease !== owner) return false
+        this.#lease = owner
+        return true
+      },
+      release: (owner) => {
+        if (this.#lease === owner) this.#lease = undefined
+      },
+      send: (frames, options) => bypass(() => this.sendMessage(frames, options)),
+      receive: (options) => bypass(() => this.receiveMessage(options)),
+      tryReceive: () => {
+        if (this.#closed || this.#receiveWaiter !== undefined) return undefined
+        const frames = this.xrecv()
+        return frames === undefined ? undefined : (this.#deliver(frames, false) as Buffer[])
+      },
+      trySend: (frames) => {
+        if (this.#closed || this.#sendWaiter !== undefined) return false
+        return this.xsend(frames)
+      },
+      queued: () => {
+        let inbound = 0
+        let outbound = 0
+        for (const pipe of this.#pipes) {
+          inbound += pipe.inbound.length
+          outbound += pipe.queuedOutput
+        }
+        return { inbound, outbound }
+      },
+    }
+  }
+
+  /** h4-proxy: the EBUSY a leased socket gives the application, or undefined. */
+  #leasedError(): SocketError | undefined {
+    if (this.#lease === undefined || this.#leaseBypass) return undefined
+    return socketError("EBUSY", "Socket is used by a running Proxy")
   }
 
   // ---- properties ------------------------------------------------------------------------
 
   /** The socket type name (RFC 37 Socket-Type), e.g. "DEALER". */
-  get socketType(): SocketTypeName {
+  get socketType(): SocketTypeName | "STREAM" {
     return this.#type
   }
 
@@ -248,8 +366,9 @@ export abstract class Socket {
    */
   get whenClosed(): Promise<void> {
     if (this.#whenClosed === undefined) {
-      this.#whenClosed = new Promise<void>((resolve) => (this.#resolveClosed = resolve))
-      this.#updateKeepAlive()
+      this.#whenClosed = this.#fullyClosed
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => (this.#resolveClosed = resolve))
       if (this.#closed) this.#checkFullyClosed()
     }
     return this.#whenClosed
@@ -297,17 +416,43 @@ export abstract class Socket {
 
   // ---- endpoints -------------------------------------------------------------------------
 
-  /** Bind to an endpoint (`tcp://host:port`, `tcp://*:*`, `ipc:///path`, ...). */
+  /** Bind to an endpoint (`tcp://host:port`, `tcp://*:*`, `ipc:///path`, `inproc://name`, ...). */
   async bind(address: string): Promise<void> {
+    return this.#endpointOperation(() => this.#bind(address))
+  }
+
+  /**
+   * One bind() or unbind() at a time, as `zeromq`: a second one while one is pending rejects
+   * with EBUSY (zeromq's "Socket is blocked by a bind or unbind operation").
+   */
+  #endpointOperationPending = false
+
+  async #endpointOperation(operation: () => Promise<void>): Promise<void> {
+    if (this.#endpointOperationPending) throw socketError("EBUSY", "Socket is blocked by a bind or unbind operation")
+    this.#endpointOperationPending = true
+    try {
+      await operation()
+    } finally {
+      this.#endpointOperationPending = false
+    }
+  }
+
+  async #bind(address: string): Promise<void> {
     if (this.#closed) throw socketError("EBADF")
-    const endpoint = parseEndpoint(address, "bind")
+    const endpoint = parseSocketEndpoint(address, "bind")
+    if (endpoint.transport === "inproc") return this.#bindInproc(address, endpoint.name) // h4-proxy
     this.#securityOptions() // fail now, not on the first connection, when keys are missing
     const entry: ListenerEntry = { listener: undefined, requested: address, pipes: new Set() }
     let listener: Listener
     try {
       listener = await listen(
         endpoint,
-        { backlog: this.#options.backlog, ipv6: this.#options.ipv6 },
+        {
+          backlog: this.#options.backlog,
+          ipv6: this.#options.ipv6,
+          keepalive: this.#keepaliveOptions(),
+          onAcceptError: (err) => this.#acceptFailed(entry, err),
+        },
         (socket, peerAddress) => this.#accept(entry, socket, peerAddress),
       )
     } catch (err) {
@@ -327,8 +472,12 @@ export abstract class Socket {
 
   /** Stop listening on an endpoint (as given to bind() or as lastEndpoint reported it). */
   async unbind(address: string): Promise<void> {
+    return this.#endpointOperation(() => this.#unbind(address))
+  }
+
+  async #unbind(address: string): Promise<void> {
     if (this.#closed) throw socketError("EBADF")
-    if (typeof address !== "string") throw argumentError("type", `expected an endpoint string, got ${describeValue(address)}`)
+    checkEndpointSyntax(address) // EINVAL / EPROTONOSUPPORT before the lookup (ENOENT), as zeromq
     let key: string | undefined
     if (this.#listeners.has(address)) key = address
     else for (const [k, e] of this.#listeners) if (e.requested === address) key = k
@@ -349,7 +498,8 @@ export abstract class Socket {
   /** connect() with ROUTER's per-connection routing id (ZMQ_CONNECT_ROUTING_ID). */
   protected connectEndpoint(address: string, routingId: string | Uint8Array | undefined): void {
     if (this.#closed) throw socketError("EBADF")
-    const endpoint = parseEndpoint(address, "connect")
+    const endpoint = parseSocketEndpoint(address, "connect")
+    if (endpoint.transport === "inproc") return this.#connectInproc(address, endpoint.name, routingId) // h4-proxy
     this.#securityOptions()
     const dialer: Dialer = new Dialer(
       endpoint,
@@ -357,6 +507,8 @@ export abstract class Socket {
         reconnectInterval: this.#options.reconnectInterval,
         reconnectMaxInterval: this.#options.reconnectMaxInterval,
         connectTimeout: this.#options.connectTimeout,
+        ipv6: this.#options.ipv6,
+        keepalive: this.#keepaliveOptions(),
       },
       {
         onConnected: (socket, peerAddress) => this.#connected(pipe, socket, peerAddress),
@@ -378,9 +530,14 @@ export abstract class Socket {
   /** Stop connecting to an endpoint given to connect(); its connection closes. */
   disconnect(address: string): void {
     if (this.#closed) throw socketError("EBADF")
-    if (typeof address !== "string") throw argumentError("type", `expected an endpoint string, got ${describeValue(address)}`)
+    checkEndpointSyntax(address) // EINVAL / EPROTONOSUPPORT before the lookup (ENOENT), as zeromq
     const matching = this.#dialers.filter((d) => d.address === address)
-    if (matching.length === 0) throw socketError("ENOENT", undefined, address)
+    const inproc = this.#inprocConnects.filter((c) => c.address === address) // h4-proxy
+    if (matching.length === 0 && inproc.length === 0) throw socketError("ENOENT", undefined, address)
+    for (const c of inproc) {
+      this.#inprocConnects.splice(this.#inprocConnects.indexOf(c), 1)
+      this.#terminatePipe(c.pipe, true)
+    }
     for (const d of matching) {
       this.#dialers.splice(this.#dialers.indexOf(d), 1)
       d.dialer.stop()
@@ -396,19 +553,22 @@ export abstract class Socket {
       socket.destroy()
       return
     }
-    if (this.#pendingHandshakes >= this.#options.maxPendingHandshakes) {
-      // Safe by default: a flood of connections that never finish their handshake cannot
-      // grow without bound; established peers are unaffected.
-      socket.destroy()
-      const error = Object.assign(
-        new Error(`more than ${this.#options.maxPendingHandshakes} connections in the handshake (maxPendingHandshakes)`),
-        { code: ErrorCode.HANDSHAKE_LIMIT },
+    // Safe by default under a handshake flood (handshake-guard.ts): the connections in their
+    // handshake stay within maxPendingHandshakes, and a newcomer is never refused for it: the
+    // oldest one of the most represented source (else the oldest) makes room.
+    const limit = pendingHandshakeLimit(this.#options.maxPendingHandshakes)
+    while (this.#handshakes.size >= limit) {
+      const victim = this.#handshakes.victim() as Pipe
+      this.#shed(
+        victim,
+        `shed: ${limit} connections were in their handshake (maxPendingHandshakes); this was the oldest ` +
+          `of the most represented source`,
       )
-      this.#emit({ type: "accept:error", address, error })
-      return
+      if (this.#handshakes.has(victim)) break // cannot happen (#shed always ends its handshake); never loop
     }
     const pipe = new Pipe(this.#owner, address, undefined, this.#options.sendHighWaterMark, this.#options.receiveHighWaterMark)
     pipe.listenerKey = address
+    pipe.source = sourceOf(peerAddress)
     entry.pipes.add(pipe)
     this.#pipes.add(pipe)
     this.#emit({ type: "accept", address })
@@ -424,20 +584,74 @@ export abstract class Socket {
     this.#startConnection(pipe, socket, peerAddress)
   }
 
+  /**
+   * accept() failed (zeromq's `accept:error`). Out of file descriptors (EMFILE/ENFILE), a
+   * handshake flood would lock newcomers out below maxPendingHandshakes: shed one pending
+   * connection per failure (the same choice as #accept), so the next attempt gets a descriptor.
+   */
+  #acceptFailed(entry: ListenerEntry, err: Error): void {
+    if (this.#closed) return
+    const address = entry.listener?.endpoint ?? entry.requested
+    const given = (err as { code?: unknown; errno?: unknown })
+    const code = typeof given.code === "string" ? given.code : "EUNKNOWN"
+    const error: EventErrorDetail = Object.assign(new Error(err.message), {
+      code,
+      ...(typeof given.errno === "number" ? { errno: given.errno } : {}),
+    })
+    this.#emit({ type: "accept:error", address, error })
+    if ((code === "EMFILE" || code === "ENFILE") && this.#handshakes.size > 0) {
+      this.#shed(
+        this.#handshakes.victim() as Pipe,
+        `shed: out of file descriptors (${code}) with ${this.#handshakes.size} connections in their handshake; ` +
+          `this was the oldest of the most represented source`,
+      )
+    }
+  }
+
+  /** Drop a connection still in its handshake to make room (see #accept). */
+  #shed(pipe: Pipe, reason: string): void {
+    const conn = pipe.conn
+    const error = protocolError(ErrorCode.HANDSHAKE_LIMIT, reason)
+    if (conn !== undefined) conn.abort(error) // reports handshake:error:other, then the pipe goes
+    if (pipe.conn === conn) {
+      // Not reported through the connection (already closing): let the pipe go here.
+      this.#terminatePipe(pipe, false)
+      pipe.detachConnection()
+      conn?.destroy()
+    }
+  }
+
   #startConnection(pipe: Pipe, socket: NetSocket, peerAddress: string): void {
     socket.unref()
-    this.#pendingHandshakes++
-    const conn = new StreamConnection(socket, this.#connectionOptions(peerAddress), {
-      onEvent: (event, c) => this.#connectionEvent(pipe, c, event),
-      onClose: (c) => this.#connectionClosed(pipe, c),
-      onDrain: (c) => {
-        if (pipe.conn === c) pipe.pump()
+    if (this.rawTransport) {
+      // h4-proxy: STREAM: the bytes as they come, a "handshake" at once (raw-connection.ts).
+      const raw = new RawConnection(socket, peerAddress, {
+        onEvent: (event, c) => this.#connectionEvent(pipe, c, event),
+        onClose: (c) => this.#connectionClosed(pipe, c),
+        onDrain: (c) => {
+          if (pipe.conn === c) pipe.pump()
+        },
+      })
+      pipe.attachConnection(raw)
+      return
+    }
+    const conn = new StreamConnection(
+      socket,
+      this.#connectionOptions(peerAddress),
+      {
+        onEvent: (event, c) => this.#connectionEvent(pipe, c, event),
+        onClose: (c) => this.#connectionClosed(pipe, c),
+        onDrain: (c) => {
+          if (pipe.conn === c) pipe.pump()
+        },
       },
-    })
+      // The greeting deadline guards accepted connections (a flood); dialled ones have handshakeInterval.
+      pipe.dialer === undefined ? { greetingTimeout: this.#options.greetingTimeout } : {},
+    )
     pipe.attachConnection(conn)
   }
 
-  #connectionEvent(pipe: Pipe, conn: StreamConnection, event: ConnectionEvent): void {
+  #connectionEvent(pipe: Pipe, conn: PipeConnection, event: ConnectionEvent): void {
     if (pipe.conn !== conn) return
     switch (event.type) {
       case "message":
@@ -450,10 +664,6 @@ export abstract class Socket {
         this.#handshakeDone(pipe, conn, event.peer)
         return
       case "error":
-        if (pipe.handshaking) {
-          pipe.handshaking = false
-          this.#pendingHandshakes--
-        }
         if (event.handshake) this.#emit(handshakeErrorEvent(pipe.address, event.error))
         // The transport closes in the background (flushing any ERROR); the peer is gone now.
         this.#connectionClosed(pipe, conn)
@@ -463,8 +673,7 @@ export abstract class Socket {
     }
   }
 
-  #handshakeDone(pipe: Pipe, conn: StreamConnection, peer: PeerInfo): void {
-    this.#pendingHandshakes--
+  #handshakeDone(pipe: Pipe, conn: PipeConnection, peer: PeerInfo): void {
     pipe.onHandshake(peer)
     this.#emit({ type: "handshake", address: pipe.address, peer })
     if (this.#closed) {
@@ -483,17 +692,18 @@ export abstract class Socket {
   }
 
   #attach(pipe: Pipe): boolean {
+    // ZMQ_CONFLATE applies to the socket types that have the option (libzmq: DEALER, PULL, PUSH, PUB, SUB).
+    pipe.conflate = this.#allowed.has("conflate") && this.#options.conflate
     if (!this.xattach(pipe)) return false
     pipe.attached = true
     this.wakeSender()
     return true
   }
 
-  #connectionClosed(pipe: Pipe, conn: StreamConnection): void {
+  #connectionClosed(pipe: Pipe, conn: PipeConnection, error?: ProtocolError): void {
     if (pipe.conn !== conn) return
-    if (pipe.handshaking) this.#pendingHandshakes--
     pipe.detachConnection()
-    if (!this.#closed) this.#emit({ type: "disconnect", address: pipe.address })
+    if (!this.#closed) this.#emit({ type: "disconnect", address: pipe.address, ...(error !== undefined ? { error } : {}) })
     const dialer = pipe.dialer
     if (dialer === undefined || pipe.terminated) {
       this.#terminatePipe(pipe, false)
@@ -518,7 +728,8 @@ export abstract class Socket {
   /** Remove a pipe for good; `closeConnection`: also close its connection (gracefully). */
   #terminatePipe(pipe: Pipe, closeConnection: boolean): void {
     if (pipe.terminated && !this.#pipes.has(pipe)) return
-    pipe.terminated = true
+    pipe.terminate()
+    for (const c of this.#inprocConnects) if (c.pipe === pipe) c.cancel() // h4-proxy: stop waiting for a bind
     if (pipe.attached) {
       pipe.attached = false
       this.xdetach(pipe)
@@ -526,7 +737,6 @@ export abstract class Socket {
     pipe.discardOutput()
     if (closeConnection && pipe.conn !== undefined) {
       const conn = pipe.conn
-      if (pipe.handshaking) this.#pendingHandshakes--
       pipe.detachConnection()
       conn.close()
     }
@@ -534,6 +744,78 @@ export abstract class Socket {
     this.#pipes.delete(pipe)
     // Messages already received stay readable (libzmq reads a terminated pipe to its end).
   }
+
+  // ---- h4-proxy: inproc:// (src/transport/inproc.ts) --------------------------------------
+  // The same pipes, routing and events as tcp/ipc; the connection is an InprocConnection
+  // (no ZMTP, no security: as in libzmq, security options do not apply to inproc).
+
+  #inprocInfo(): InprocSideInfo {
+    // Never STREAM: #bindInproc/#connectInproc refuse raw sockets first.
+    return { socketType: this.#type as SocketTypeName, routingId: this.#options.routingId ?? undefined }
+  }
+
+  #bindInproc(address: string, name: string): void {
+    if (this.rawTransport) throw socketError("EPROTONOSUPPORT", "a Stream socket speaks tcp:// or ipc://, not inproc://", address)
+    const entry: ListenerEntry = { listener: undefined, requested: address, pipes: new Set() }
+    let listener: Listener
+    try {
+      listener = bindInproc(this.#context, name, this.#inprocInfo(), (conn) => this.#acceptInproc(entry, conn))
+    } catch (err) {
+      const error = bindError(err, address)
+      this.#emit({ type: "bind:error", address, error })
+      throw error
+    }
+    entry.listener = listener
+    this.#listeners.set(listener.endpoint, entry)
+    this.#lastEndpoint = listener.endpoint
+    this.#emit({ type: "bind", address: listener.endpoint })
+  }
+
+  #connectInproc(address: string, name: string, routingId: string | Uint8Array | undefined): void {
+    if (this.rawTransport) throw socketError("EPROTONOSUPPORT", "a Stream socket speaks tcp:// or ipc://, not inproc://", address)
+    const pipe = new Pipe(this.#owner, address, undefined, this.#options.sendHighWaterMark, this.#options.receiveHighWaterMark)
+    if (routingId !== undefined) pipe.connectRoutingId = Buffer.from(convertOption("routingId", routingId) as Uint8Array)
+    this.#pipes.add(pipe)
+    this.#lastEndpoint = address
+    const record = { address, pipe, cancel: () => {} }
+    this.#inprocConnects.push(record)
+    if (this.earlyAttach && !this.#options.immediate) this.#attach(pipe)
+    // A connect before the bind waits in the context's registry (libzmq 4.x).
+    record.cancel = connectInproc(this.#context, name, this.#inprocInfo(), (conn) => {
+      if (pipe.terminated || (this.#closed && pipe.queuedOutput === 0)) {
+        conn.close()
+        return
+      }
+      this.#emit({ type: "connect", address })
+      this.#startInproc(pipe, conn)
+    })
+  }
+
+  #acceptInproc(entry: ListenerEntry, conn: InprocConnection): void {
+    const address = entry.listener?.endpoint ?? entry.requested
+    if (this.#closed || !this.#listeners.has(address)) {
+      conn.close()
+      return
+    }
+    const pipe = new Pipe(this.#owner, address, undefined, this.#options.sendHighWaterMark, this.#options.receiveHighWaterMark)
+    pipe.listenerKey = address
+    entry.pipes.add(pipe)
+    this.#pipes.add(pipe)
+    this.#emit({ type: "accept", address })
+    this.#startInproc(pipe, conn)
+  }
+
+  #startInproc(pipe: Pipe, conn: InprocConnection): void {
+    pipe.attachConnection(conn)
+    conn.start({
+      onEvent: (event, c) => this.#connectionEvent(pipe, c, event),
+      onClose: (c) => this.#connectionClosed(pipe, c),
+      onDrain: (c) => {
+        if (pipe.conn === c) pipe.pump()
+      },
+    })
+  }
+  // ---- end h4-proxy inproc ------------------------------------------------------------------
 
   #dialerEvent(address: string, event: DialerEvent): void {
     if (this.#closed) return
@@ -550,12 +832,17 @@ export abstract class Socket {
     }
   }
 
+  /** ZMQ_TCP_KEEPALIVE(_IDLE) for the transport, read when an endpoint is bound or connected. */
+  #keepaliveOptions(): { keepalive: number; keepaliveIdle: number } {
+    return { keepalive: this.#options.tcpKeepalive, keepaliveIdle: this.#options.tcpKeepaliveIdle }
+  }
+
   #connectionOptions(peerAddress: string): ConnectionOptions {
     const o = this.#options
     const heartbeatTimeout = o.heartbeatTimeout < 0 ? o.heartbeatInterval : o.heartbeatTimeout
     const authenticate = o.authenticate ?? this.#context.zapHandler
     return {
-      socketType: this.#type,
+      socketType: this.#type as SocketTypeName, // never STREAM: raw sockets use no engine
       ...(o.routingId !== null ? { routingId: o.routingId } : {}),
       security: this.#securityOptions(),
       ...(o.zapDomain !== null ? { zapDomain: o.zapDomain } : {}),
@@ -625,12 +912,18 @@ export abstract class Socket {
    */
   protected sendMessage(message: MessageLike | MessageLike[], options?: OperationOptions): Promise<void> {
     if (this.#closed) return Promise.reject(socketError("EBADF"))
+    const leased = this.#leasedError() // h4-proxy
+    if (leased !== undefined) return Promise.reject(leased)
     if (this.#sendWaiter !== undefined) {
       return Promise.reject(
         socketError("EBUSY", "Socket is busy writing; only one send operation may be in progress at any time"),
       )
     }
     const frames = toFrames(message)
+    if (frames.length > 1 && this.#options.conflate && this.#allowed.has("conflate")) {
+      // libzmq's conflate queue holds one frame, so it would deliver a fragment: refuse instead.
+      throw argumentError("range", `conflate: expected a single-frame message, got ${frames.length} frames`)
+    }
     const signal = options?.signal
     if (signal?.aborted) return Promise.reject(signal.reason)
     let sent: boolean
@@ -644,10 +937,11 @@ export abstract class Socket {
       this.#syncOperations = 0
       return new Promise<void>((resolve) => setImmediate(resolve))
     }
-    if (this.#options.sendTimeout === 0) return Promise.reject(socketError("EAGAIN"))
+    // h4-proxy: a Proxy's own calls wait as long as it takes (its sockets' timeouts are the app's).
+    const timeout = this.#leaseBypass ? -1 : this.#options.sendTimeout
+    if (timeout === 0) return Promise.reject(socketError("EAGAIN"))
     return new Promise<void>((resolve, reject) => {
       const waiter: SendWaiter = { frames, resolve, reject, timer: undefined, signal, onAbort: undefined }
-      const timeout = this.#options.sendTimeout
       if (timeout > 0) {
         waiter.timer = setTimeout(() => this.#finishSend(waiter, socketError("EAGAIN")), timeout)
       }
@@ -706,6 +1000,8 @@ export abstract class Socket {
 
   #receive(withPeer: boolean, options: OperationOptions | undefined): Promise<Buffer[] | MessageWithPeer> {
     if (this.#closed) return Promise.reject(socketError("EBADF"))
+    const leased = this.#leasedError() // h4-proxy
+    if (leased !== undefined) return Promise.reject(leased)
     if (this.#receiveWaiter !== undefined) {
       return Promise.reject(
         socketError("EBUSY", "Socket is busy reading; only one receive operation may be in progress at any time"),
@@ -720,10 +1016,10 @@ export abstract class Socket {
       return Promise.reject(err)
     }
     if (frames !== undefined) return Promise.resolve(this.#deliver(frames, withPeer))
-    if (this.#options.receiveTimeout === 0) return Promise.reject(socketError("EAGAIN"))
+    const timeout = this.#leaseBypass ? -1 : this.#options.receiveTimeout // h4-proxy: see sendMessage
+    if (timeout === 0) return Promise.reject(socketError("EAGAIN"))
     return new Promise<Buffer[] | MessageWithPeer>((resolve, reject) => {
       const waiter: ReceiveWaiter = { withPeer, resolve, reject, timer: undefined, signal, onAbort: undefined }
-      const timeout = this.#options.receiveTimeout
       if (timeout > 0) {
         waiter.timer = setTimeout(() => this.#finishReceive(waiter, undefined, socketError("EAGAIN")), timeout)
       }
@@ -787,7 +1083,7 @@ export abstract class Socket {
       next: (): Promise<IteratorResult<Buffer[], undefined>> => {
         if (this.#closed) return Promise.resolve(done)
         // Fast path: a message is waiting; no intermediate promise.
-        if (this.#receiveWaiter === undefined) {
+        if (this.#receiveWaiter === undefined && this.#lease === undefined) {
           let frames: Uint8Array[] | undefined
           try {
             frames = this.xrecv()
@@ -841,25 +1137,46 @@ export abstract class Socket {
       this.#sendWaiter !== undefined ||
       this.#receiveWaiter !== undefined ||
       this.#observerWaiting ||
-      (this.#pipesWithQueuedOutput > 0 && this.#options.linger !== 0) ||
-      (this.#closed && this.#lingerTimer !== undefined) ||
-      (this.#closed && this.#resolveClosed !== undefined)
+      // Closed and lingering (queued messages, or octets the transport still holds): like
+      // libzmq's context termination, Node stays up until they are out or linger expires.
+      (this.#closed && !this.#fullyClosed)
     if (wanted === this.#keptAlive) return
     this.#keptAlive = wanted
     if (wanted) this.#keepAlive.ref()
     else this.#keepAlive.unref()
   }
 
+  /** Whether anything written is still on its way: queued in a pipe, or in a transport. */
+  #holdsOutput(): boolean {
+    if (this.#pipesWithQueuedOutput > 0) return true
+    for (const pipe of this.#pipes) if (pipe.conn !== undefined && pipe.conn.pendingOutput > 0) return true
+    return false
+  }
+
+  /** The exit hook (context.ts): close if output is still on its way and linger allows it. */
+  #closeAtExit(): Promise<void> | undefined {
+    if (this.#closed || this.#options.linger === 0) return undefined
+    this.#flushAll()
+    if (!this.#holdsOutput()) return undefined
+    this.close()
+    return this.whenClosed
+  }
+
   // ---- closing ---------------------------------------------------------------------------
 
   /**
    * Close the socket. A waiting send()/receive() rejects with EAGAIN; later calls reject
-   * with EBADF. Messages still queued are delivered for up to `linger` ms (-1: until done,
-   * 0: discarded), on connections that exist or that connect meanwhile.
+   * with EBADF. What was sent is still delivered for up to `linger` ms (-1: until done,
+   * 0: discarded): messages queued in pipes, on connections that exist or that connect
+   * meanwhile, and then every octet already written to a connection, until the operating
+   * system has taken the last one (libzmq's linger ends at the same point). `whenClosed`
+   * resolves once that is done or linger expired, and Node stays up until then.
    */
   close(): void {
     if (this.#closed) return
     this.#closed = true
+    this.#exitRegistration?.unregister()
+    this.#exitRegistration = undefined
     const sw = this.#sendWaiter
     if (sw !== undefined) this.#finishSend(sw, socketError("EAGAIN"))
     const rw = this.#receiveWaiter
@@ -877,16 +1194,9 @@ export abstract class Socket {
     const linger = this.#options.linger
     for (const pipe of [...this.#pipes]) {
       if (linger !== 0 && pipe.queuedOutput > 0) continue // lingers: see #checkLinger
-      pipe.dialer?.stop()
-      this.#terminatePipe(pipe, false)
-      const conn = pipe.conn
-      if (conn !== undefined) {
-        pipe.detachConnection()
-        if (linger === 0) conn.destroy()
-        else conn.close()
-      }
+      this.#releasePipe(pipe, linger === 0)
     }
-    if (linger > 0 && this.#pipes.size > 0) {
+    if (linger > 0 && (this.#pipes.size > 0 || this.#lingering.size > 0)) {
       this.#lingerTimer = setTimeout(() => this.#endLinger(), linger)
     }
     this.#updateKeepAlive()
@@ -895,44 +1205,67 @@ export abstract class Socket {
     this.#checkLinger()
   }
 
+  /**
+   * Closed: let a pipe go. Its connection, if any, is destroyed (`discard`) or delivers the
+   * octets it holds before it closes (tracked in #lingering until the last one is out).
+   */
+  #releasePipe(pipe: Pipe, discard: boolean): void {
+    pipe.dialer?.stop()
+    const conn = pipe.conn
+    const releasing = this.#releasing
+    this.#releasing = true // discarding its queue must not re-enter #checkLinger
+    try {
+      this.#terminatePipe(pipe, false)
+    } finally {
+      this.#releasing = releasing
+    }
+    if (conn === undefined) return
+    pipe.detachConnection()
+    if (discard) {
+      conn.destroy()
+      return
+    }
+    this.#lingering.add(conn)
+    conn.linger(() => {
+      if (!this.#lingering.delete(conn)) return
+      if (this.#lingering.size === 0 && this.#pipes.size === 0) this.#clearLingerTimer()
+      this.#checkFullyClosed()
+    })
+  }
+
   /** Closed and lingering: release pipes whose queue is empty. */
   #checkLinger(): void {
-    if (!this.#closed) return
+    if (!this.#closed || this.#releasing) return
     for (const pipe of [...this.#pipes]) {
       if (pipe.queuedOutput > 0) continue
-      pipe.dialer?.stop()
-      const conn = pipe.conn
-      this.#terminatePipe(pipe, false)
-      if (conn !== undefined) {
-        pipe.detachConnection()
-        conn.close()
-      }
+      this.#releasePipe(pipe, false)
     }
-    if (this.#pipes.size === 0 && this.#lingerTimer !== undefined) {
-      clearTimeout(this.#lingerTimer)
-      this.#lingerTimer = undefined
-    }
-    this.#updateKeepAlive()
+    if (this.#pipes.size === 0 && this.#lingering.size === 0) this.#clearLingerTimer()
     this.#checkFullyClosed()
   }
 
+  #clearLingerTimer(): void {
+    if (this.#lingerTimer === undefined) return
+    clearTimeout(this.#lingerTimer)
+    this.#lingerTimer = undefined
+  }
+
+  /** Linger expired: drop whatever is still undelivered. */
   #endLinger(): void {
     this.#lingerTimer = undefined
-    for (const pipe of [...this.#pipes]) {
-      pipe.dialer?.stop()
-      const conn = pipe.conn
-      this.#terminatePipe(pipe, false)
-      if (conn !== undefined) {
-        pipe.detachConnection()
-        conn.destroy()
-      }
-    }
-    this.#updateKeepAlive()
+    for (const pipe of [...this.#pipes]) this.#releasePipe(pipe, true)
+    const lingering = [...this.#lingering]
+    this.#lingering.clear()
+    for (const conn of lingering) conn.destroy()
     this.#checkFullyClosed()
   }
 
   #checkFullyClosed(): void {
-    if (!this.#closed || this.#pipes.size > 0 || this.#pendingListenerCloses > 0) return
+    if (!this.#closed || this.#fullyClosed) return
+    if (this.#pipes.size > 0 || this.#lingering.size > 0 || this.#pendingListenerCloses > 0) return
+    this.#fullyClosed = true
+    this.#clearLingerTimer()
+    this.#updateKeepAlive()
     clearInterval(this.#keepAlive)
     const resolve = this.#resolveClosed
     this.#resolveClosed = undefined
@@ -967,14 +1300,24 @@ export abstract class Socket {
   }
 }
 
+/**
+ * The effective cap on accepted connections in their handshake: maxPendingHandshakes, and at
+ * most half the process's file descriptors (the other half for established connections, files
+ * and listeners), since a process out of descriptors drops every newcomer (fd-limit.ts).
+ */
+function pendingHandshakeLimit(option: number): number {
+  return Math.max(1, Math.min(option, Math.floor(openFileLimit() / 2)))
+}
+
 /** Node's bind failure → SocketError with the errno name `zeromq` would give. */
 function bindError(err: unknown, address: string): SocketError {
   const code = (err as { code?: unknown })?.code
-  const known: SocketErrorCode[] = ["EADDRINUSE", "EADDRNOTAVAIL", "EACCES", "EINVAL"]
+  const known: SocketErrorCode[] = ["EADDRINUSE", "EADDRNOTAVAIL", "EACCES", "EINVAL", "ENODEV"]
   if (typeof code === "string" && (known as string[]).includes(code)) {
-    return socketError(code as SocketErrorCode, undefined, address)
+    return socketError(code as SocketErrorCode, code === "ENODEV" && err instanceof Error ? err.message : undefined, address)
   }
-  if (code === "ENOTFOUND" || code === "EAI_AGAIN") return socketError("EINVAL", `cannot resolve the host of ${address}`, address)
+  // libzmq binds IP addresses and interface names only and reports any other name as ENODEV.
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN") return socketError("ENODEV", `cannot resolve the host of ${address}`, address)
   if (code === "ENOENT") return socketError("ENOENT", `no such directory for ${address}`, address)
   return socketError("EINVAL", err instanceof Error ? err.message : String(err), address)
 }
@@ -984,6 +1327,7 @@ function handshakeErrorEvent(address: string, error: ProtocolError): SocketEvent
   if (error instanceof AuthError) return { type: "handshake:error:auth", address, error }
   switch (error.code) {
     case ErrorCode.HANDSHAKE_TIMEOUT:
+    case ErrorCode.HANDSHAKE_LIMIT:
     case ErrorCode.BAD_GREETING:
       return { type: "handshake:error:other", address, error }
     default:

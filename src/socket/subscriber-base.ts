@@ -18,6 +18,7 @@ export abstract class SubscriberBase extends Socket {
     return true
   }
 
+  /** Tell a new publisher every prefix (an iterative walk: prefixes of any length, libzmq re-sends them too). */
   protected override xready(pipe: Pipe): void {
     for (const { prefix } of this.subscriptions.entries()) pipe.writeSubscription(true, prefix)
   }
@@ -27,7 +28,8 @@ export abstract class SubscriberBase extends Socket {
   }
 
   protected override xmessage(pipe: Pipe, frames: Uint8Array[]): void {
-    if (!this.subscriptions.matches(frames[0] as Uint8Array)) return
+    // invertMatching (SUB only): keep what matches none of the prefixes (libzmq xsub.cpp match()).
+    if (this.subscriptions.matches(frames[0] as Uint8Array) === this.option("invertMatching")) return
     this.fq.push(pipe, frames)
     this.wakeReceiver()
   }

@@ -10,9 +10,15 @@ import type { MessageWithPeer, OperationOptions } from "./socket.js"
 import { SubscriberBase } from "./subscriber-base.js"
 import { argumentError, describeValue } from "../errors.js"
 
-const OPTIONS: OptionName[] = [...COMMON_OPTIONS, ...READABLE_OPTIONS]
+const OPTIONS: OptionName[] = [...COMMON_OPTIONS, ...READABLE_OPTIONS, "conflate", "invertMatching"]
 
-export type SubscriberOptions = SocketOptions & ReadableSocketOptions
+export type SubscriberOptions = SocketOptions &
+  ReadableSocketOptions & {
+    /** ZMQ_CONFLATE (default false): keep only the newest message from each publisher (receiveHighWaterMark ignored). */
+    conflate?: boolean
+    /** ZMQ_INVERT_MATCHING (default false): receive the messages that match none of the prefixes. */
+    invertMatching?: boolean
+  }
 
 const ALL = new Uint8Array(0)
 
@@ -60,4 +66,7 @@ export class Subscriber extends SubscriberBase {
   }
 }
 
-export interface Subscriber extends SocketOptionProperties, ReadableOptionProperties {}
+export interface Subscriber extends SocketOptionProperties, ReadableOptionProperties {
+  conflate: boolean
+  invertMatching: boolean
+}

@@ -125,6 +125,28 @@ function nonNegative(value: number | undefined, fallback: number, what: string):
   return value
 }
 
+/**
+ * The argument checks of `new StreamReader(options)`, which need no crypto backend (the key
+ * pair check uses the key functions, which work while libsodium-wrappers loads).
+ */
+export function checkReaderOptions(options: StreamReaderOptions): void {
+  if (!(options?.publisherKey instanceof Uint8Array) || options.publisherKey.length !== 32) {
+    throw new TypeError("StreamReader: expected publisherKey as the publisher's 32-octet Ed25519 public key")
+  }
+  const secretKey = toKey(options.secretKey, "StreamReader secretKey")
+  const publicKey = toKey(options.publicKey, "StreamReader publicKey")
+  const derived = publicFromSecret(secretKey)
+  secretKey.fill(0)
+  if (!equalBytes(derived, publicKey)) throw new RangeError("StreamReader: publicKey does not belong to secretKey")
+  nonNegative(options.overlap, DEFAULT_OVERLAP, "overlap")
+  nonNegative(options.holdTimeout, DEFAULT_HOLD_TIMEOUT, "holdTimeout")
+  nonNegative(options.maxHeld, DEFAULT_MAX_HELD, "maxHeld")
+  nonNegative(options.maxHeldBytes, DEFAULT_MAX_HELD_BYTES, "maxHeldBytes")
+  nonNegative(options.resyncInterval, DEFAULT_RESYNC_INTERVAL, "resyncInterval")
+  const size = options.replayWindow ?? DEFAULT_REPLAY_WINDOW
+  if (!Number.isInteger(size) || size < 1 || size > 1 << 20) throw new RangeError(`StreamReader: expected replayWindow from 1 to ${1 << 20}, got ${size}`)
+}
+
 export class StreamReader {
   readonly keyId: Uint8Array
   readonly controlTopic: Uint8Array
@@ -158,14 +180,15 @@ export class StreamReader {
   /** Highest sequence number a recent batch covers (no lookup for messages above it). */
   #recentTop = -1
 
+  /**
+   * Needs the crypto backend ready (with libsodium-wrappers, after `await cryptoReady()`);
+   * SecureSubscriber waits for it on its own.
+   */
   constructor(options: StreamReaderOptions) {
-    if (!(options?.publisherKey instanceof Uint8Array) || options.publisherKey.length !== 32) {
-      throw new TypeError("StreamReader: expected publisherKey as the publisher's 32-octet Ed25519 public key")
-    }
+    checkReaderOptions(options)
     this.#publisherKey = new Uint8Array(options.publisherKey)
     this.#secretKey = toKey(options.secretKey, "StreamReader secretKey")
     this.#publicKey = toKey(options.publicKey, "StreamReader publicKey")
-    if (!equalBytes(publicFromSecret(this.#secretKey), this.#publicKey)) throw new RangeError("StreamReader: publicKey does not belong to secretKey")
     this.#hint = readerHint(this.#publicKey)
     this.keyId = publisherKeyId(this.#publisherKey)
     this.controlTopic = controlTopic(this.keyId)

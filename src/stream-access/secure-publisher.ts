@@ -12,8 +12,10 @@
 import { EventEmitter } from "node:events"
 import type { CertificateStore } from "../cert/store.js"
 import type { SigningKeyPair } from "../crypto/sign.js"
+import { cryptoReady } from "../crypto/index.js"
+import { readyBackend } from "../crypto/active-backend.js"
 import { answerKeyRequest } from "./key-service.js"
-import { normaliseMember, StreamWriter, type StreamFrames, type StreamWriterOptions } from "./writer.js"
+import { checkWriterOptions, normaliseMember, StreamWriter, type StreamFrames, type StreamWriterOptions } from "./writer.js"
 
 /** The part of a PUB/XPUB socket this needs (the `zeromq` v6 shape). */
 export interface SendSocket {
@@ -60,7 +62,9 @@ function isStore(value: unknown): value is CertificateStore {
 }
 
 export class SecurePublisher extends EventEmitter {
-  readonly writer: StreamWriter
+  #writer: StreamWriter | undefined
+  /** Pending while the crypto backend loads (libsodium-wrappers); undefined once the writer exists. */
+  #starting: Promise<void> | undefined
   readonly #socket: SendSocket
   #busy: Promise<void> | undefined
   #timer: { cancel(): void } | undefined
@@ -75,7 +79,20 @@ export class SecurePublisher extends EventEmitter {
     const readers = options.readers
     this.#store = isStore(readers) ? readers : undefined
     const members = this.#store ? this.#store.certificates().map((c) => c.publicKey) : [...((readers as Iterable<string | Uint8Array> | undefined) ?? [])].map(normaliseMember)
-    this.writer = new StreamWriter({ ...options, members })
+    const writerOptions: StreamWriterOptions = { ...options, members }
+    checkWriterOptions(writerOptions)
+    // The writer hashes and signs, so it needs the full backend: at once with sodium-native;
+    // with libsodium-wrappers (WebAssembly) possibly only after cryptoReady() resolves, until
+    // when send()/flush()/update()/serveKeys() wait for it.
+    if (readyBackend() !== undefined) this.#writer = new StreamWriter(writerOptions)
+    else {
+      this.#starting = cryptoReady().then(() => {
+        this.#writer = new StreamWriter(writerOptions)
+        this.#starting = undefined
+        this.#syncStore() // a reload while the backend loaded
+      })
+      this.#starting.catch(() => undefined) // reported by ready() and by every method that waits
+    }
     this.#socket = options.socket
     this.#store?.on("reloaded", this.#onReload)
     const every = options.rotateInterval ?? 0
@@ -86,9 +103,23 @@ export class SecurePublisher extends EventEmitter {
     }
   }
 
-  /** The publisher's current epoch. */
+  /**
+   * The sans-IO writer. Throws while the crypto backend is still loading (libsodium-wrappers:
+   * `await publisher.ready()` first); with sodium-native it is there at once.
+   */
+  get writer(): StreamWriter {
+    if (this.#writer === undefined) throw new Error("SecurePublisher: the crypto backend is still loading (libsodium-wrappers): await publisher.ready() first")
+    return this.#writer
+  }
+
+  /** Resolves once the publisher can seal (the crypto backend is ready); rejects if it failed to load. */
+  async ready(): Promise<void> {
+    await this.#starting
+  }
+
+  /** The publisher's current epoch (0 while the crypto backend is still loading). */
   get epoch(): number {
-    return this.writer.epoch
+    return this.#writer?.epoch ?? 0
   }
 
   /** Encrypt and publish one message: `[topic, body]` (strings are UTF-8). */
@@ -97,9 +128,11 @@ export class SecurePublisher extends EventEmitter {
     if (!Array.isArray(message) || message.length < 1 || message.length > 2) {
       return Promise.reject(new RangeError(`SecurePublisher.send: expected [topic, body], got ${Array.isArray(message) ? `${message.length} frames` : typeof message}`))
     }
+    const writer = this.#writer
+    if (writer === undefined) return (this.#starting as Promise<void>).then(() => this.send(message))
     let frames: StreamFrames[]
     try {
-      frames = this.writer.seal(bytes(message[0]), bytes(message[1] ?? new Uint8Array(0)), Date.now())
+      frames = writer.seal(bytes(message[0]), bytes(message[1] ?? new Uint8Array(0)), Date.now())
     } catch (error) {
       return Promise.reject(error) // bad arguments reject, as zeromq's send() does
     }
@@ -109,11 +142,13 @@ export class SecurePublisher extends EventEmitter {
 
   /** Publish the pending digest batch now. */
   flush(): Promise<void> {
-    return this.#enqueue(this.writer.flush())
+    if (this.#writer === undefined) return (this.#starting as Promise<void>).then(() => this.flush())
+    return this.#enqueue(this.#writer.flush())
   }
 
   /** Add and remove readers now (one commit, one new epoch). */
   update(changes: { add?: Iterable<string | Uint8Array>; remove?: Iterable<string | Uint8Array> }): Promise<void> {
+    if (this.#writer === undefined) return (this.#starting as Promise<void>).then(() => this.update(changes))
     const add = [...(changes.add ?? [])]
     const remove = [...(changes.remove ?? [])]
     const frames = this.writer.commit({ add, remove })
@@ -133,6 +168,7 @@ export class SecurePublisher extends EventEmitter {
    * stops receiving.
    */
   async serveKeys(router: KeyServiceRouter): Promise<void> {
+    await this.#starting
     for (;;) {
       let received
       try {
@@ -158,17 +194,20 @@ export class SecurePublisher extends EventEmitter {
   /** Stop the timers, flush the last batch, and forget the keys. The socket stays open (it is yours). */
   async close(): Promise<void> {
     if (this.#closed) return
-    const last = this.#enqueue(this.writer.flush())
+    await this.#starting?.catch(() => undefined)
+    if (this.#closed) return
+    const writer = this.#writer
+    const last = writer === undefined ? Promise.resolve() : this.#enqueue(writer.flush())
     this.#closed = true
     this.#timer?.cancel()
     clearInterval(this.#rotation)
     this.#store?.off("reloaded", this.#onReload)
     await last.catch(() => undefined)
-    this.writer.destroy()
+    writer?.destroy()
   }
 
   #syncStore(): void {
-    if (this.#closed || !this.#store) return
+    if (this.#closed || !this.#store || this.#writer === undefined) return
     const now = new Set(this.#store.certificates().map((c) => c.publicKey))
     const before = new Set(this.writer.tree.members())
     const add = [...now].filter((k) => !before.has(k))
@@ -178,8 +217,8 @@ export class SecurePublisher extends EventEmitter {
   }
 
   #arm(): void {
-    if (this.#timer !== undefined) return
-    const deadline = this.writer.deadline()
+    if (this.#timer !== undefined || this.#writer === undefined) return
+    const deadline = this.#writer.deadline()
     if (deadline === undefined) return
     const fire = (): void => {
       this.#timer = undefined

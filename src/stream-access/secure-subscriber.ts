@@ -11,7 +11,9 @@ import { Dealer } from "../socket/dealer.js"
 import { toKey } from "../crypto/keys.js"
 import { z85Encode } from "../wire/z85.js"
 import { keyRequest, parseKeyReply } from "./key-service.js"
-import { StreamReader, type ReaderEvent, type RejectReason, type StreamReaderOptions } from "./reader.js"
+import { cryptoReady } from "../crypto/index.js"
+import { readyBackend } from "../crypto/active-backend.js"
+import { checkReaderOptions, StreamReader, type ReaderEvent, type RejectReason, type StreamReaderOptions } from "./reader.js"
 
 /** The part of a SUB/XSUB socket this needs. A SUB has subscribe(); an XSUB gets subscription messages via send(). */
 export interface ReceiveSocket {
@@ -45,7 +47,11 @@ export interface SecureSubscriber {
 }
 
 export class SecureSubscriber extends EventEmitter {
-  readonly reader: StreamReader
+  #reader: StreamReader | undefined
+  /** Pending while the crypto backend loads (libsodium-wrappers); undefined once the reader exists. */
+  #starting: Promise<void> | undefined
+  /** Topics subscribed to before the reader existed. */
+  #early: Uint8Array[] = []
   readonly #socket: ReceiveSocket
   readonly #queue: [Buffer, Buffer][] = []
   readonly #keyService: ((request: Uint8Array[]) => Promise<Uint8Array[]>) | undefined
@@ -60,8 +66,28 @@ export class SecureSubscriber extends EventEmitter {
     if (typeof options.socket.subscribe !== "function" && typeof options.socket.send !== "function") {
       throw new TypeError("SecureSubscriber: expected socket with subscribe() (SUB) or send() (XSUB)")
     }
-    this.reader = new StreamReader(options)
+    checkReaderOptions(options)
     this.#socket = options.socket
+    // The reader needs the full crypto backend: at once with sodium-native; with
+    // libsodium-wrappers (WebAssembly) possibly only after cryptoReady(), until when receive()
+    // and fetchKeys() wait, and subscribe() remembers its topics.
+    const start = (): void => {
+      const reader = new StreamReader(options)
+      this.#reader = reader
+      this.#starting = undefined
+      if (this.#closed) {
+        reader.destroy()
+        return
+      }
+      this.#subscribeRaw(reader.controlTopic)
+      for (const topic of this.#early) this.#subscribeRaw(topic)
+      this.#early = []
+    }
+    if (readyBackend() !== undefined) start()
+    else {
+      this.#starting = cryptoReady().then(start)
+      this.#starting.catch(() => undefined) // reported by ready(), receive() and fetchKeys()
+    }
     const access = options.keyService
     const timeout = options.keyServiceTimeout ?? 5000
     if (typeof access === "function") this.#keyService = access
@@ -80,13 +106,30 @@ export class SecureSubscriber extends EventEmitter {
         return dealer.receive()
       }
     }
-    this.#subscribeRaw(this.reader.controlTopic)
+  }
+
+  /**
+   * The sans-IO reader. Throws while the crypto backend is still loading (libsodium-wrappers:
+   * `await subscriber.ready()` first); with sodium-native it is there at once.
+   */
+  get reader(): StreamReader {
+    if (this.#reader === undefined) throw new Error("SecureSubscriber: the crypto backend is still loading (libsodium-wrappers): await subscriber.ready() first")
+    return this.#reader
+  }
+
+  /** Resolves once the subscriber can open messages (the crypto backend is ready); rejects if it failed to load. */
+  async ready(): Promise<void> {
+    await this.#starting
   }
 
   /** Subscribe to topic prefixes (all topics when none is given). */
   subscribe(...topics: Array<Uint8Array | string>): void {
     if (topics.length === 0) topics = [new Uint8Array(0)]
-    for (const t of topics) this.#subscribeRaw(typeof t === "string" ? new TextEncoder().encode(t) : t)
+    for (const t of topics) {
+      const topic = typeof t === "string" ? new TextEncoder().encode(t) : t
+      if (this.#reader === undefined) this.#early.push(topic)
+      else this.#subscribeRaw(topic)
+    }
   }
 
   /** Ask the key service for this reader's keys now (one round trip); resolves when answered. */
@@ -94,6 +137,7 @@ export class SecureSubscriber extends EventEmitter {
     if (this.#keyService === undefined) return Promise.reject(new Error("SecureSubscriber: no keyService configured"))
     this.#fetching ??= (async () => {
       try {
+        await this.#starting
         const reply = parseKeyReply(await (this.#keyService as (r: Uint8Array[]) => Promise<Uint8Array[]>)(keyRequest()))
         if ("denied" in reply) {
           this.emit("key-service", { ok: false, reason: reply.denied })
@@ -112,11 +156,13 @@ export class SecureSubscriber extends EventEmitter {
 
   /** The next verified message: [topic, body]. */
   async receive(): Promise<[Buffer, Buffer]> {
+    if (this.#reader === undefined) await this.#starting
+    const reader = this.reader
     for (;;) {
       const next = this.#queue.shift()
       if (next) return next
       const frames = await this.#socket.receive()
-      this.#handle(this.reader.receive(frames, Date.now()))
+      this.#handle(reader.receive(frames, Date.now()))
     }
   }
 
@@ -136,7 +182,7 @@ export class SecureSubscriber extends EventEmitter {
     this.#closed = true
     clearTimeout(this.#timer)
     this.#dealer?.close()
-    this.reader.destroy()
+    this.#reader?.destroy()
   }
 
   #handle(events: ReaderEvent[]): void {
@@ -150,8 +196,8 @@ export class SecureSubscriber extends EventEmitter {
   }
 
   #arm(): void {
-    if (this.#timer !== undefined || this.#closed) return
-    const deadline = this.reader.deadline()
+    if (this.#timer !== undefined || this.#closed || this.#reader === undefined) return
+    const deadline = this.#reader.deadline()
     if (deadline === undefined) return
     this.#timer = setTimeout(() => {
       this.#timer = undefined

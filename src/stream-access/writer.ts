@@ -85,6 +85,21 @@ function positiveInteger(value: number | undefined, fallback: number, what: stri
   return value
 }
 
+/**
+ * The argument checks of `new StreamWriter(options)`, which need no crypto backend (so a
+ * SecurePublisher created before libsodium-wrappers is ready still throws at once).
+ */
+export function checkWriterOptions(options: StreamWriterOptions): void {
+  const key = options?.signingKey
+  if (!(key?.secretKey instanceof Uint8Array) || key.secretKey.length !== SIGN_SECRET_KEY_BYTES || !(key.publicKey instanceof Uint8Array)) {
+    throw new TypeError("StreamWriter: expected signingKey as an Ed25519 key pair { publicKey (32), secretKey (64) }")
+  }
+  positiveInteger(options.batchSize, DEFAULT_BATCH_SIZE, "batchSize", MAX_BATCH)
+  positiveInteger(options.batchDelay, DEFAULT_BATCH_DELAY, "batchDelay")
+  positiveInteger(options.maxInlineJoins, DEFAULT_MAX_INLINE_JOINS, "maxInlineJoins", 65535)
+  if (options.members !== undefined) for (const m of options.members) normaliseMember(m)
+}
+
 export class StreamWriter {
   readonly keyId: Uint8Array
   readonly controlTopic: Uint8Array
@@ -105,12 +120,14 @@ export class StreamWriter {
   readonly #digestScratch: DigestScratch = { buffer: new Uint8Array(512) }
   #ad = new Uint8Array(256)
 
+  /**
+   * Needs the crypto backend ready (with libsodium-wrappers, after `await cryptoReady()`);
+   * SecurePublisher waits for it on its own.
+   */
   constructor(options: StreamWriterOptions) {
-    const key = options?.signingKey
-    if (!(key?.secretKey instanceof Uint8Array) || key.secretKey.length !== SIGN_SECRET_KEY_BYTES || !(key.publicKey instanceof Uint8Array)) {
-      throw new TypeError("StreamWriter: expected signingKey as an Ed25519 key pair { publicKey (32), secretKey (64) }")
-    }
-    this.#secretKey = new Uint8Array(key.secretKey)
+    checkWriterOptions(options)
+    this.#secretKey = new Uint8Array(options.signingKey.secretKey)
+    const key = options.signingKey
     this.keyId = publisherKeyId(key.publicKey)
     this.controlTopic = controlTopic(this.keyId)
     this.#batchSize = Math.max(1, positiveInteger(options.batchSize, DEFAULT_BATCH_SIZE, "batchSize", MAX_BATCH))

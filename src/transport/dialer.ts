@@ -9,7 +9,7 @@ import type { Socket } from "node:net"
 import { Backoff } from "./backoff.js"
 import type { Endpoint } from "./endpoint.js"
 import { dialIpc } from "./ipc.js"
-import { dialTcp } from "./tcp.js"
+import { dialTcp, tcpPeerAddress, type TcpKeepaliveOptions } from "./tcp.js"
 
 export interface DialerOptions {
   /** ms before the first retry; -1: never retry (ZMQ_RECONNECT_IVL). */
@@ -18,6 +18,10 @@ export interface DialerOptions {
   reconnectMaxInterval: number
   /** ms allowed for one TCP connect; 0: the OS default (ZMQ_CONNECT_TIMEOUT). */
   connectTimeout: number
+  /** tcp: the family an interface-name source prefers for a host-name destination (ZMQ_IPV6). */
+  ipv6?: boolean
+  /** tcp: ZMQ_TCP_KEEPALIVE(_IDLE) for the connection (default: the OS's). */
+  keepalive?: TcpKeepaliveOptions
 }
 
 export type DialerEvent =
@@ -55,7 +59,23 @@ export class Dialer {
   start(): void {
     if (this.#stopped || this.#attempt !== undefined) return
     this.#clearTimer()
-    const socket = this.endpoint.transport === "tcp" ? dialTcp(this.endpoint) : dialIpc(this.endpoint)
+    let socket: Socket
+    try {
+      socket =
+        this.endpoint.transport === "tcp"
+          ? dialTcp(this.endpoint, {
+              ...(this.#options.ipv6 !== undefined ? { ipv6: this.#options.ipv6 } : {}),
+              ...(this.#options.keepalive !== undefined ? { keepalive: this.#options.keepalive } : {}),
+            })
+          : dialIpc(this.endpoint)
+    } catch (err) {
+      // The source interface is gone (or has no address of the family): like a failed
+      // connect, reported and retried.
+      this.#handlers.onEvent({ type: "connect:delay" })
+      this.#handlers.onEvent({ type: "close", error: err instanceof Error ? err : new Error(String(err)) })
+      this.#scheduleRetry()
+      return
+    }
     socket.unref()
     this.#attempt = socket
     let settled = false
@@ -79,7 +99,7 @@ export class Dialer {
       socket.removeListener("close", onEarlyClose)
       this.#attempt = undefined
       this.#backoff.reset()
-      const peer = this.endpoint.transport === "tcp" ? (socket.remoteAddress ?? "") : ""
+      const peer = this.endpoint.transport === "tcp" ? tcpPeerAddress(socket) : ""
       this.#handlers.onConnected(socket, peer)
     }
     const onEarlyClose = (): void => fail(undefined)

@@ -34,7 +34,7 @@ export async function listenIpc(endpoint: IpcEndpoint, options: ListenOptions, o
     await unlink(target.path).catch(() => {})
     await listenOnce(server, target, options)
   }
-  server.on("error", () => {})
+  server.on("error", (err: Error) => options.onAcceptError?.(err))
   // Never keeps the process alive by itself: the socket layer refs while it has work.
   server.unref()
   return {

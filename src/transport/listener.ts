@@ -1,5 +1,6 @@
 /** What tcp.ts and ipc.ts give the socket layer for a bound endpoint. */
 import type { Socket } from "node:net"
+import type { TcpKeepaliveOptions } from "./tcp.js"
 
 export interface Listener {
   /** The endpoint actually bound (ephemeral port / temporary path resolved), for lastEndpoint. */
@@ -13,6 +14,14 @@ export interface ListenOptions {
   backlog: number
   /** tcp://*: bind every IPv6 and IPv4 interface instead of IPv4 only (ZMQ_IPV6). */
   ipv6: boolean
+  /** tcp: ZMQ_TCP_KEEPALIVE(_IDLE) for accepted connections (default: the OS's). */
+  keepalive?: TcpKeepaliveOptions
+  /**
+   * An error of the listening socket after bind, typically accept() failing with EMFILE/ENFILE
+   * when the process is out of file descriptors (libuv then drops the waiting connections).
+   * Never thrown: reported here only.
+   */
+  onAcceptError?: (error: Error) => void
 }
 
 /** Called for every accepted connection, with the peer's address ("" for ipc). */

@@ -3,10 +3,15 @@
  * between `node:net` and the engine. Reads go straight into the engine; writes are batched
  * (one cork/uncork per drain, so many frames leave in one syscall); the engine's deadlines
  * become one unref'd timer.
+ *
+ * Closing: close() ends the socket and destroys it a second later at the latest (for errors,
+ * unbind, refused peers); linger() ends it once everything written has been handed to the
+ * operating system, with no deadline of its own (the socket's linger decides, as in libzmq);
+ * destroy() and abort() drop it at once.
  */
 import type { Socket } from "node:net"
 import { Connection, type ConnectionEvent, type ConnectionOptions } from "../engine/connection.js"
-import { ErrorCode, protocolError } from "../errors.js"
+import { ErrorCode, protocolError, type ProtocolError } from "../errors.js"
 
 export interface StreamConnectionHandlers {
   /** Every engine event, in order. After an `error` event the socket is being closed. */
@@ -17,25 +22,58 @@ export interface StreamConnectionHandlers {
   onDrain?(conn: StreamConnection): void
 }
 
+export interface StreamConnectionOptions {
+  /**
+   * ms the peer has to send its whole greeting (64 octets) before the connection is dropped
+   * with ERR_ZMTP_HANDSHAKE_TIMEOUT; 0: only the engine's handshakeInterval applies.
+   */
+  greetingTimeout?: number
+}
+
+/** After linger() handed the last byte to the OS: how long to wait for the peer's FIN. */
+const LINGER_GRACE_MS = 1000
+
 export class StreamConnection {
   readonly engine: Connection
   readonly socket: Socket
+  /** Reading paused because the peer pings without reading (Connection.readPaused). */
+  #pausedForOutput = false
+  /** A 'drain' listener for the engine's back-pressure state is registered. */
+  #drainAwaited = false
   readonly #handlers: StreamConnectionHandlers
   #timer: NodeJS.Timeout | undefined
   #timerAt = Infinity
+  #greetingTimer: NodeJS.Timeout | undefined
   #closed = false
+  #ending = false
 
-  constructor(socket: Socket, options: ConnectionOptions, handlers: StreamConnectionHandlers) {
+  constructor(
+    socket: Socket,
+    options: ConnectionOptions,
+    handlers: StreamConnectionHandlers,
+    transport: StreamConnectionOptions = {},
+  ) {
     this.socket = socket
     this.#handlers = handlers
     this.engine = new Connection(options)
     this.engine.onWake = () => this.pump()
     socket.setNoDelay(true)
+    const greetingTimeout = transport.greetingTimeout ?? 0
+    if (greetingTimeout > 0) {
+      this.#greetingTimer = setTimeout(() => {
+        this.#greetingTimer = undefined
+        if (this.engine.peerMinorVersion === undefined) {
+          this.abort(protocolError(ErrorCode.HANDSHAKE_TIMEOUT, `no greeting within ${greetingTimeout} ms (greetingTimeout)`))
+        }
+      }, greetingTimeout)
+      this.#greetingTimer.unref()
+    }
     socket.on("data", (chunk: Buffer) => {
       this.engine.receiveData(chunk)
+      if (this.#greetingTimer !== undefined && this.engine.peerMinorVersion !== undefined) this.#clearGreetingTimer()
       this.pump()
     })
-    socket.on("drain", () => this.#handlers.onDrain?.(this))
+    socket.on("drain", () => this.#guard("drain", () => this.#handlers.onDrain?.(this)))
     socket.on("error", () => {
       /* reported through close(hadError) */
     })
@@ -60,11 +98,38 @@ export class StreamConnection {
     if (out.length === 0 || this.socket.destroyed) return
     if (out.length === 1) {
       this.socket.write(out[0] as Uint8Array)
-      return
+    } else {
+      this.socket.cork()
+      for (const chunk of out) this.socket.write(chunk)
+      this.socket.uncork()
     }
-    this.socket.cork()
-    for (const chunk of out) this.socket.write(chunk)
-    this.socket.uncork()
+    this.#updateOutputBlocked()
+  }
+
+  /**
+   * Tell the engine whether the socket's buffer is over its high-water mark, for what it writes
+   * on its own (PONGs; see Connection.readPaused), and wait for the drain when it is.
+   */
+  #updateOutputBlocked(): void {
+    const blocked = this.socket.writableNeedDrain
+    if (blocked && !this.#drainAwaited) {
+      this.#drainAwaited = true
+      this.socket.once("drain", () => {
+        this.#drainAwaited = false
+        this.#outputDrained()
+      })
+    }
+    this.engine.setOutputBlocked(blocked)
+  }
+
+  /** Output has room again: read again if we had paused, and send the PONG the engine owes. */
+  #outputDrained(): void {
+    this.#updateOutputBlocked() // the owner's drain handler may have filled the buffer again
+    if (this.#pausedForOutput && !this.engine.outputBlocked) {
+      this.#pausedForOutput = false
+      this.socket.resume()
+    }
+    this.flush()
   }
 
   /** Drain engine events and output, then re-arm the deadline timer. */
@@ -83,6 +148,11 @@ export class StreamConnection {
       this.flush()
     }
     this.#armTimer()
+    // A peer that only pings while our output is backed up is not read until it drains.
+    if (this.engine.readPaused && !this.#pausedForOutput) {
+      this.#pausedForOutput = true
+      this.socket.pause()
+    }
   }
 
   /**
@@ -130,6 +200,15 @@ export class StreamConnection {
     this.#timer.unref()
   }
 
+  /**
+   * Octets written but not yet handed to the operating system: engine output not flushed yet
+   * plus what the socket buffers (`writableLength`). What linger waits for.
+   */
+  get pendingOutput(): number {
+    if (this.socket.destroyed) return 0
+    return this.engine.pendingOutput + this.socket.writableLength
+  }
+
   /** Close this connection (no linger: pending output is flushed, then the socket ends). */
   close(): void {
     if (this.#closed) return
@@ -139,17 +218,90 @@ export class StreamConnection {
     setTimeout(() => this.socket.destroy(), 1000).unref()
   }
 
+  /**
+   * Close once every octet written so far has been handed to the operating system (the point
+   * where libzmq's linger ends: the kernel still delivers its buffers after that), then call
+   * `done`. Waits as long as that takes (the caller's linger timer calls destroy() to stop
+   * waiting); `done` also runs when the transport closes first. After the last octet, the
+   * peer's FIN is awaited for a moment so the close is graceful, then the socket is destroyed.
+   */
+  linger(done: () => void): void {
+    if (this.#closed || this.socket.destroyed) {
+      this.#closed = true
+      done()
+      return
+    }
+    if (this.#ending) {
+      this.socket.once("close", () => done()) // a second caller: done when the first one is
+      return
+    }
+    this.#ending = true
+    this.flush()
+    this.engine.close()
+    let called = false
+    const finish = (): void => {
+      if (called) return
+      called = true
+      this.socket.off("close", finish)
+      done()
+    }
+    this.socket.once("close", finish)
+    this.socket.end(() => {
+      finish()
+      if (!this.socket.destroyed) setTimeout(() => this.socket.destroy(), LINGER_GRACE_MS).unref()
+    })
+  }
+
   /** Close at once, discarding anything unsent. */
   destroy(): void {
     this.engine.close()
     this.socket.destroy()
   }
 
+  /**
+   * Drop the connection at once for a reason of ours (greeting deadline, shed under a
+   * handshake flood): the owner gets an `error` event with `error`, then the socket closes.
+   */
+  abort(error: ProtocolError): void {
+    if (this.#closed || this.engine.closed) return
+    const handshake = !this.engine.ready
+    this.destroy()
+    try {
+      this.#handlers.onEvent({ type: "error", error, handshake }, this)
+    } catch (err) {
+      const what = err instanceof Error ? err.message : String(err)
+      process.emitWarning(`Ironhouse: handling an error event failed: ${what}`, { code: "IRONHOUSE_EVENT_HANDLER_FAILED" })
+    }
+  }
+
+  #clearGreetingTimer(): void {
+    if (this.#greetingTimer !== undefined) clearTimeout(this.#greetingTimer)
+    this.#greetingTimer = undefined
+  }
+
   #onClose(hadError: boolean): void {
     if (this.#closed) return
     this.#closed = true
+    this.#clearGreetingTimer()
     if (this.#timer) clearTimeout(this.#timer)
     this.engine.close()
-    this.#handlers.onClose?.(this, hadError)
+    this.#guard("close", () => this.#handlers.onClose?.(this, hadError))
+  }
+
+  /**
+   * Run a handler for a transport event (close, drain) that cannot be allowed to throw out of
+   * Node's event emitter: that would be an uncaught exception, i.e. one peer taking the process
+   * down. A failure is reported as a process warning and, for drain, costs this connection.
+   */
+  #guard(what: string, run: () => void): void {
+    try {
+      run()
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err)
+      process.emitWarning(`Ironhouse: handling a connection's ${what} failed: ${message}`, {
+        code: "IRONHOUSE_EVENT_HANDLER_FAILED",
+      })
+      if (what !== "close") this.destroy()
+    }
   }
 }

@@ -109,6 +109,12 @@ export const PLAIN_FIELD_MAX = 255
 
 // ---- CURVE (RFC 25 / RFC 26) -------------------------------------------------------------------------
 export const CURVE_KEY_SIZE = 32
+/** NaCl sizes CurveZMQ builds on (RFC 26): every key is 32 octets. */
+export const KEY_BYTES = CURVE_KEY_SIZE
+/** crypto_box / crypto_secretbox nonce: a 16-octet prefix + 8-octet short nonce, or 8 + 16 long. */
+export const NONCE_BYTES = 24
+/** Poly1305 authenticator; a box is MAC || ciphertext. */
+export const MAC_BYTES = 16
 export const CURVE_Z85_KEY_SIZE = 40
 /** Exact command sizes including the command name-length octet and name (RFC 26). */
 export const CURVE_HELLO_SIZE = 200

@@ -222,3 +222,50 @@ describe("formatZpl", () => {
     )
   })
 })
+
+describe("parseZpl work is linear in the input (issue 7, defect 7)", () => {
+  /** Parse (errors allowed: some inputs are invalid) and return the characters examined. */
+  function work(text: string): number {
+    const stats = { examined: 0 }
+    try {
+      parseZpl(text, "pathological.zpl", stats)
+    } catch (error) {
+      assert.ok(error instanceof CertificateError, `expected CertificateError, got ${String(error)}`)
+    }
+    return stats.examined
+  }
+
+  const spaces = " ".repeat(40_000)
+  const cases: [string, string][] = [
+    ["a line of 40 000 spaces then a character", `${spaces}x\n`],
+    ["a value with 40 000 inner spaces", `a = x${spaces}y\n`],
+    ["a value with 40 000 spaces before a comment", `a = x${spaces}# c\n`],
+    ["40 000 tabs and spaces at a line's end", `a = x${" \t".repeat(20_000)}\n`],
+    ["a quoted value with 40 000 spaces after it", `a = "x"${spaces}y\n`],
+    ["a line of 40 000 spaces only", `${spaces}\n`],
+  ]
+  for (const [what, text] of cases) {
+    it(`${what}: at most 4 looks per character`, () => {
+      const examined = work(text)
+      assert.ok(examined >= text.length - 1, `every character is looked at (examined ${examined})`)
+      assert.ok(examined <= 4 * text.length, `examined ${examined} for ${text.length} characters`)
+    })
+  }
+
+  it("a 64 KiB file of blank-padded lines: at most 4 looks per character", () => {
+    const lines: string[] = []
+    let size = 0
+    for (let i = 0; size < 64 * 1024; i++) {
+      const line = i % 2 === 0 ? `k${i} = v${" ".repeat(1000)}w   ` : `${" ".repeat(2000)}\t`
+      lines.push(line)
+      size += line.length + 1
+    }
+    const text = lines.join("\n")
+    const examined = work(text)
+    assert.ok(examined >= text.length - lines.length, `examined ${examined}`)
+    assert.ok(examined <= 4 * text.length, `examined ${examined} for ${text.length} characters`)
+    // And the values are still read right: inner blanks kept, trailing blanks dropped.
+    const doc = parseZpl(text, "pathological.zpl")
+    assert.equal(doc.nodes[0]?.value, `v${" ".repeat(1000)}w`)
+  })
+})

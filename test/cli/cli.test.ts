@@ -2,7 +2,7 @@
 import { after, describe, it } from "node:test"
 import assert from "node:assert/strict"
 import { spawn } from "node:child_process"
-import { chmodSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Certificate } from "../../src/cert/certificate.js"
@@ -72,6 +72,39 @@ describe("ironhouse CLI", () => {
     assert.equal(readFileSync(join(tmp.dir, "bob.key"), "utf8"), before)
     assert.equal((await cli(["keygen", "bob", "--force"])).code, 0)
     assert.notEqual(readFileSync(join(tmp.dir, "bob.key"), "utf8"), before)
+  })
+
+  it("keygen --dir creates a missing directory (and its parents) with mode 0700", async () => {
+    const dir = join(tmp.dir, "made", "for", "keys")
+    const r = await cli(["keygen", "carol", "--dir", dir])
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.stderr, "")
+    assert.equal(statSync(dir).mode & 0o777, 0o700)
+    assert.equal(statSync(join(tmp.dir, "made")).mode & 0o777, 0o700)
+    assert.equal(statSync(join(dir, "carol.key_secret")).mode & 0o777, 0o600)
+    assert.ok((await Certificate.load(join(dir, "carol.key"))).secretKey !== undefined)
+  })
+
+  it("keygen --dir leaves an existing directory's mode alone", async () => {
+    const dir = join(tmp.dir, "existing")
+    mkdirSync(dir, { mode: 0o755 })
+    chmodSync(dir, 0o755)
+    assert.equal((await cli(["keygen", "dave", "--dir", dir])).code, 0)
+    assert.equal(statSync(dir).mode & 0o777, 0o755)
+  })
+
+  it("keygen --dir that cannot be a directory fails with one line naming it (exit 1), no temporary file name", async () => {
+    const file = join(tmp.dir, "plain-file")
+    writeFileSync(file, "not a directory")
+    for (const dir of [file, join(file, "sub")]) {
+      const r = await cli(["keygen", "erin", "--dir", dir])
+      assert.equal(r.code, 1, dir)
+      assert.equal(r.stdout, "")
+      const lines = r.stderr.trimEnd().split("\n")
+      assert.equal(lines.length, 1, r.stderr)
+      assert.match(lines[0] as string, new RegExp(`^ironhouse: cannot (use|create) directory ${dir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: `))
+      assert.doesNotMatch(r.stderr, /\.tmp|ENOENT: no such file/)
+    }
   })
 
   it("keygen refuses a NAME with a directory in it (exit 2)", async () => {

@@ -17,7 +17,7 @@
 import { describe, it, after } from "node:test"
 import assert from "node:assert/strict"
 import { randomBytes } from "node:crypto"
-import { tmpdir } from "node:os"
+import { constants as osConstants, tmpdir } from "node:os"
 import { join } from "node:path"
 
 type Frame = string | Buffer | Uint8Array | null
@@ -73,6 +73,15 @@ export interface Impl {
   XPublisher: Ctor<Base & Sender & Receiver>
   XSubscriber: Ctor<Base & Sender & Receiver>
   curveKeyPair(): { publicKey: string; secretKey: string }
+  // h4-proxy (issue 8): Proxy and Stream. The constructor takes each package's own socket
+  // class (so `never` here; the suite passes sockets it made with the same module).
+  Proxy: new (frontEnd: never, backEnd: never) => {
+    run(): Promise<void>
+    terminate(): void
+    readonly frontEnd: Base
+    readonly backEnd: Base
+  }
+  Stream: Ctor<Base & Receiver & { send(message: [Frame, Frame]): Promise<void>; notify: boolean }>
 }
 
 const str = (m: Buffer[]): string[] => m.map((f) => f.toString())
@@ -267,6 +276,52 @@ export function behaviourSuite(name: string, zmq: Impl): void {
       await a.unbind(a.lastEndpoint as string)
     })
 
+    it("malformed endpoints: zeromq's code, errno and address; bind/unbind reject, connect/disconnect throw", async () => {
+      const s = track(new zmq.Pull())
+      const errno = osConstants.errno
+      const is = (c: string, n: number, address: string) => (err: unknown) => {
+        const e = err as { code?: unknown; errno?: unknown; address?: unknown }
+        assert.deepEqual([e.code, e.errno, e.address], [c, n, address], String(err))
+        return true
+      }
+      for (const address of ["tcp://127.0.0.1", "tcp://127.0.0.1:abc", "tcp:/x", "", "tcp://", "ipc://"]) {
+        await assert.rejects(s.bind(address), is("EINVAL", errno.EINVAL, address))
+        assert.throws(() => s.connect(address), is("EINVAL", errno.EINVAL, address))
+      }
+      await assert.rejects(s.bind("bogus://x"), is("EPROTONOSUPPORT", errno.EPROTONOSUPPORT, "bogus://x"))
+      assert.throws(() => s.connect("bogus://x"), is("EPROTONOSUPPORT", errno.EPROTONOSUPPORT, "bogus://x"))
+      // unbind()/disconnect() parse transport://address before looking the endpoint up...
+      for (const address of ["tcp:/x", "", "tcp://", "ipc://"]) {
+        await assert.rejects(s.unbind(address), is("EINVAL", errno.EINVAL, address))
+        assert.throws(() => s.disconnect(address), is("EINVAL", errno.EINVAL, address))
+      }
+      await assert.rejects(s.unbind("bogus://x"), is("EPROTONOSUPPORT", errno.EPROTONOSUPPORT, "bogus://x"))
+      assert.throws(() => s.disconnect("bogus://x"), is("EPROTONOSUPPORT", errno.EPROTONOSUPPORT, "bogus://x"))
+      // ... and a well-formed URI that names nothing bound or connected is ENOENT.
+      await assert.rejects(s.unbind("tcp://127.0.0.1:abc"), is("ENOENT", errno.ENOENT, "tcp://127.0.0.1:abc"))
+      assert.throws(() => s.disconnect("tcp://127.0.0.1:abc"), is("ENOENT", errno.ENOENT, "tcp://127.0.0.1:abc"))
+      // A non-string is a TypeError in both.
+      assert.throws(() => s.connect(5 as never), TypeError)
+      assert.throws(() => s.disconnect(null as never), TypeError)
+    })
+
+    it("a second bind()/unbind() while one is pending fails with EBUSY; the first completes", async () => {
+      const s = track(new zmq.Pull())
+      // zeromq throws EBUSY synchronously, Ironhouse rejects: `async () =>` counts both.
+      const first = s.bind("tcp://127.0.0.1:*")
+      await assert.rejects(async () => s.bind("tcp://127.0.0.1:*"), code("EBUSY"))
+      await first
+      const endpoint = s.lastEndpoint as string
+      assert.match(endpoint, /^tcp:\/\/127\.0\.0\.1:\d+$/)
+      const unbinding = s.unbind(endpoint)
+      // Both started while the unbind is pending (before anything is awaited).
+      const again = assert.rejects(async () => s.unbind(endpoint), code("EBUSY"))
+      const bindMeanwhile = assert.rejects(async () => s.bind("tcp://127.0.0.1:*"), code("EBUSY"))
+      await Promise.all([again, bindMeanwhile, unbinding])
+      // Free again once the pending one settled.
+      await s.bind("tcp://127.0.0.1:*")
+    })
+
     it("events: bind, then accept and handshake when a peer connects, end after close", async () => {
       const pull = track(new zmq.Pull())
       const push = track(new zmq.Push())
@@ -283,6 +338,72 @@ export function behaviourSuite(name: string, zmq: Impl): void {
       const types = seen.map((e) => e.type)
       assert.deepEqual(types.filter((t) => ["bind", "accept", "handshake"].includes(t)), ["bind", "accept", "handshake"])
       assert.equal(seen.find((e) => e.type === "bind")?.address, pull.lastEndpoint)
+    })
+
+    // ---- h4-proxy (issue 8) ----------------------------------------------------------------
+    it("inproc: a connect before the bind waits; messages flow once the name is bound", async () => {
+      const name = `inproc://compat-${process.pid}-${randomBytes(4).toString("hex")}`
+      const push = track(new zmq.Push())
+      push.connect(name)
+      const pull = track(new zmq.Pull())
+      await pull.bind(name)
+      await push.send(["over", "inproc"])
+      assert.deepEqual(str(await pull.receive()), ["over", "inproc"])
+      const router = track(new zmq.Router())
+      const dealer = track(new zmq.Dealer({ routingId: "in-1" }))
+      await router.bind(`${name}-router`)
+      dealer.connect(`${name}-router`)
+      await dealer.send("hi")
+      assert.deepEqual(str(await router.receive()), ["in-1", "hi"])
+    })
+
+    it("Proxy: ROUTER↔DEALER between a REQ and a REP; terminate() resolves run() and closes both sockets", async () => {
+      const name = `inproc://compat-proxy-${process.pid}-${randomBytes(4).toString("hex")}`
+      const front = track(new zmq.Router())
+      const back = track(new zmq.Dealer())
+      await front.bind(`${name}-front`)
+      await back.bind(`${name}-back`)
+      const proxy = new zmq.Proxy(front as never, back as never)
+      assert.equal(proxy.frontEnd, front)
+      assert.equal(proxy.backEnd, back)
+      const running = proxy.run()
+      const rep = track(new zmq.Reply())
+      rep.connect(`${name}-back`)
+      const req = track(new zmq.Request())
+      req.connect(`${name}-front`)
+      await req.send("question")
+      assert.deepEqual(str(await rep.receive()), ["question"])
+      await rep.send("answer")
+      assert.deepEqual(str(await req.receive()), ["answer"])
+      proxy.terminate()
+      await running
+      assert.equal(front.closed, true)
+      assert.equal(back.closed, true)
+    })
+
+    it("Stream: a raw TCP peer is announced as [id, ''], its bytes arrive as [id, data], replies go back by id", async () => {
+      const { connect } = await import("node:net")
+      const stream = track(new zmq.Stream())
+      await stream.bind("tcp://127.0.0.1:*")
+      const port = Number((stream.lastEndpoint as string).split(":").pop())
+      const peer = connect(port, "127.0.0.1")
+      try {
+        const [id, hello] = await stream.receive()
+        assert.equal(hello?.length, 0)
+        peer.write("ping")
+        let data = Buffer.alloc(0)
+        while (data.length < 4) {
+          const [from, chunk] = await stream.receive()
+          assert.deepEqual(from, id)
+          data = Buffer.concat([data, chunk as Buffer])
+        }
+        assert.equal(data.toString(), "ping")
+        const got = new Promise<string>((resolve) => peer.once("data", (c: Buffer) => resolve(c.toString())))
+        await stream.send([id as Buffer, "pong"])
+        assert.equal(await got, "pong")
+      } finally {
+        peer.destroy()
+      }
     })
   })
 }

@@ -40,7 +40,8 @@ describe("backend selection", () => {
     if (env !== undefined) childEnv[crypto.CRYPTO_ENV_VAR] = env
     const script =
       `const m = await import(${JSON.stringify(indexUrl)}); ` +
-      `process.stdout.write(m.cryptoBackend().name)`
+      `const ready = await m.cryptoReady(); ` +
+      `process.stdout.write(ready === m.cryptoBackend().name ? ready : "mismatch")`
     const result = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
       env: childEnv,
       encoding: "utf8",

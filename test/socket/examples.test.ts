@@ -20,6 +20,7 @@ const EXPECT: Record<string, RegExp[]> = {
   "pub-sub": [/subscriber got weather\.paris: last/],
   "dealer-router": [/job 2 done for alice/, /job 1 done for bob/],
   pair: [/right got ping/, /left got pong \| with \| three frames/],
+  proxy: [/alice got: JOB 1 FROM ALICE \(by worker-/, /bob got: JOB 2 FROM BOB/, /forwarded 4 requests and 4 replies/],
 }
 
 describe("examples/patterns", () => {

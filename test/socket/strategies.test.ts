@@ -7,7 +7,7 @@ import { FairQueue } from "../../src/socket/fair-queue.js"
 import { Distributor } from "../../src/socket/distributor.js"
 import { SubscriptionTrie } from "../../src/socket/subscription-trie.js"
 
-const owner: PipeOwner = { queuedOutputChanged() {}, scheduleFlush() {}, pipeHasRoom() {} }
+const owner: PipeOwner = { pipeStateChanged() {}, queuedOutputChanged() {}, scheduleFlush() {}, pipeHasRoom() {} }
 /** A pipe without a connection: written messages stay in its queue (so fullness is controllable). */
 const pipe = (hwm: number): Pipe => new Pipe(owner, "test://", undefined, hwm, 0)
 const msg = (s: string): Uint8Array[] => [new TextEncoder().encode(s)]

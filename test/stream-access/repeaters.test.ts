@@ -1,7 +1,7 @@
 /**
  * Stream access end to end over real sockets, through two XPUB↔XSUB repeaters that hold no
- * keys. Both repeaters are the `zeromq` package's Proxy (libzmq 4.3.5): Ironhouse's own Proxy
- * is being built in parallel (issue of h4-proxy) and is not on this branch yet.
+ * keys: repeater 1 is Ironhouse's Proxy (XSUB↔XPUB), repeater 2 the `zeromq` package's Proxy
+ * (libzmq 4.3.5's zmq_proxy).
  *
  *   SecurePublisher(Ironhouse PUB) ──┐
  *   mallory's PUB (Ironhouse)  ──────┴─> [repeater 1: XSUB bind │ XPUB bind] ──> capture SUB
@@ -100,26 +100,31 @@ before(async () => {
   store = await ironhouse.CertificateStore.open(dir, { watch: true, interval: 50 })
   closers.push(() => store.close(), () => auth.close())
 
-  // Repeater 1 binds both sides; repeater 2 connects its XSUB to repeater 1's XPUB.
-  const r1front = new zmq.XSubscriber()
-  const r1back = new zmq.XPublisher()
+  // Repeater 1 (Ironhouse's Proxy) binds both sides; repeater 2 (zeromq's Proxy) connects its
+  // XSUB to repeater 1's XPUB.
+  const r1 = new ironhouse.Proxy(new ironhouse.XSubscriber(), new ironhouse.XPublisher())
+  const r1front = r1.frontEnd
+  const r1back = r1.backEnd
   await r1front.bind("tcp://127.0.0.1:*")
   await r1back.bind("tcp://127.0.0.1:*")
+  const r1running = r1.run()
+  closers.push(async () => {
+    r1.terminate()
+    await r1running // closes both sockets
+  })
   const r2front = new zmq.XSubscriber()
   const r2back = new zmq.XPublisher()
   await r2back.bind("tcp://127.0.0.1:*")
   r2front.connect(r1back.lastEndpoint as string)
   repeater2Endpoint = r2back.lastEndpoint as string
-  for (const [front, back] of [[r1front, r1back], [r2front, r2back]] as const) {
-    const proxy = new zmq.Proxy(front, back)
-    const running = proxy.run()
-    closers.push(async () => {
-      proxy.terminate()
-      await running
-      front.close()
-      back.close()
-    })
-  }
+  const r2 = new zmq.Proxy(r2front, r2back)
+  const r2running = r2.run()
+  closers.push(async () => {
+    r2.terminate()
+    await r2running
+    r2front.close()
+    r2back.close()
+  })
   // The capture sees everything repeater 1 forwards.
   capture = new zmq.Subscriber()
   capture.connect(r1back.lastEndpoint as string)

@@ -1,6 +1,6 @@
 import { describe, it } from "node:test"
 import assert from "node:assert/strict"
-import { formatTcpEndpoint, parseEndpoint } from "../../src/transport/endpoint.js"
+import { checkEndpointSyntax, formatTcpEndpoint, parseEndpoint } from "../../src/transport/endpoint.js"
 
 function rejects(text: unknown, usage: "bind" | "connect", kind: typeof TypeError | typeof RangeError, code: string, pattern: RegExp): void {
   assert.throws(
@@ -24,6 +24,32 @@ describe("parseEndpoint", () => {
     assert.deepEqual(parseEndpoint("tcp://127.0.0.1:0", "bind"), { transport: "tcp", host: "127.0.0.1", port: 0 })
   })
 
+  it("parses tcp://SOURCE;DEST for connect: IP, bracketed IPv6, interface name or *, with an optional port", () => {
+    const dest = { transport: "tcp", host: "127.0.0.1", port: 5555 }
+    assert.deepEqual(parseEndpoint("tcp://127.0.0.2:0;127.0.0.1:5555", "connect"), { ...dest, source: { host: "127.0.0.2", port: 0 } })
+    assert.deepEqual(parseEndpoint("tcp://127.0.0.2:6000;127.0.0.1:5555", "connect"), { ...dest, source: { host: "127.0.0.2", port: 6000 } })
+    assert.deepEqual(parseEndpoint("tcp://127.0.0.2:*;127.0.0.1:5555", "connect"), { ...dest, source: { host: "127.0.0.2", port: 0 } })
+    assert.deepEqual(parseEndpoint("tcp://127.0.0.2;127.0.0.1:5555", "connect"), { ...dest, source: { host: "127.0.0.2", port: 0 } })
+    assert.deepEqual(parseEndpoint("tcp://lo:0;127.0.0.1:5555", "connect"), { ...dest, source: { host: "lo", port: 0 } })
+    assert.deepEqual(parseEndpoint("tcp://*:7000;127.0.0.1:5555", "connect"), { ...dest, source: { host: "", port: 7000 } })
+    assert.deepEqual(parseEndpoint("tcp://[::1]:0;[::1]:5555", "connect"), { transport: "tcp", host: "::1", port: 5555, source: { host: "::1", port: 0 } })
+    assert.deepEqual(parseEndpoint("tcp://::1;[::1]:5555", "connect"), { transport: "tcp", host: "::1", port: 5555, source: { host: "::1", port: 0 } })
+    assert.deepEqual(parseEndpoint("tcp://127.0.0.2:0;localhost:5555", "connect"), { transport: "tcp", host: "localhost", port: 5555, source: { host: "127.0.0.2", port: 0 } })
+  })
+
+  it("refuses a malformed source, a DNS name or unknown interface as source, and a source on bind", () => {
+    rejects("tcp://127.0.0.1:0;127.0.0.1:5555", "bind", RangeError, "EINVAL", /applies to connect\(\) only/)
+    rejects("tcp://;127.0.0.1:5555", "connect", RangeError, "EINVAL", /source address before ";"/)
+    rejects("tcp://a;b;127.0.0.1:5555", "connect", RangeError, "EINVAL", /one ";"/)
+    rejects("tcp://127.0.0.2:70000;127.0.0.1:5555", "connect", RangeError, "EINVAL", /source port 0-65535/)
+    rejects("tcp://[::1:0;127.0.0.1:5555", "connect", RangeError, "EINVAL", /"\]"/)
+    rejects("tcp://no-such-if9:0;127.0.0.1:5555", "connect", RangeError, "EINVAL", /network interface of this host \(.*lo.*\), got "no-such-if9"/)
+    rejects("tcp://host.example.com:0;127.0.0.1:5555", "connect", RangeError, "EINVAL", /no DNS names/)
+    rejects("tcp://127.0.0.2:0;[::1]:5555", "connect", RangeError, "EINVAL", /one address family, got IPv4 "127.0.0.2" and IPv6 "::1"/)
+    // The destination is checked as without a source.
+    rejects("tcp://127.0.0.2:0;127.0.0.1:0", "connect", RangeError, "EINVAL", /port 1-65535 to connect/)
+  })
+
   it("parses ipc endpoints: absolute and relative paths, and the bind wildcard", () => {
     assert.deepEqual(parseEndpoint("ipc:///tmp/x.sock", "bind"), { transport: "ipc", path: "/tmp/x.sock" })
     assert.deepEqual(parseEndpoint("ipc://rel.sock", "connect"), { transport: "ipc", path: "rel.sock" })
@@ -38,7 +64,6 @@ describe("parseEndpoint", () => {
     rejects("tcp://[::1:5555", "connect", RangeError, "EINVAL", /"\]"/)
     rejects("tcp://127.0.0.1:0", "connect", RangeError, "EINVAL", /port 1-65535 to connect/)
     rejects("tcp://*:5555", "connect", RangeError, "EINVAL", /host to connect/)
-    rejects("tcp://a;b:1", "connect", RangeError, "EINVAL", /source addresses/)
     rejects("127.0.0.1:5555", "connect", RangeError, "EINVAL", /expected an endpoint like/)
     rejects("ipc://", "bind", RangeError, "EINVAL", /path after/)
     rejects("ipc://*", "connect", RangeError, "EINVAL", /path to connect/)
@@ -47,9 +72,33 @@ describe("parseEndpoint", () => {
   })
 
   it("refuses a transport we do not implement with EPROTONOSUPPORT, and a non-string with a TypeError", () => {
-    rejects("inproc://x", "bind", RangeError, "EPROTONOSUPPORT", /tcp:\/\/ and ipc:\/\/ only/)
+    rejects("pgm://eth0;239.192.1.1:5555", "bind", RangeError, "EPROTONOSUPPORT", /tcp:\/\/, ipc:\/\/ and inproc:\/\/ only/)
+    // inproc:// is for sockets (parseSocketEndpoint), not for the tcp/ipc transports.
+    rejects("inproc://x", "bind", RangeError, "EPROTONOSUPPORT", /inproc:\/\/ is for sockets/)
     rejects("udp://1.2.3.4:5", "connect", RangeError, "EPROTONOSUPPORT", /got "udp"/)
     rejects(5555, "connect", TypeError, "EINVAL", /got number/)
+  })
+
+  it("errors carry zeromq's errno and the endpoint as address", () => {
+    for (const [text, code, errno] of [["tcp://127.0.0.1", "EINVAL", 22], ["bogus://x", "EPROTONOSUPPORT", 93]] as const) {
+      assert.throws(
+        () => parseEndpoint(text, "connect"),
+        (err: unknown) => {
+          assert.deepEqual([(err as { code?: string }).code, (err as { errno?: number }).errno, (err as { address?: string }).address], [code, errno, text])
+          return true
+        },
+      )
+    }
+  })
+
+  it("checkEndpointSyntax (unbind/disconnect): transport://address with a known transport, nothing more", () => {
+    assert.equal(checkEndpointSyntax("tcp://127.0.0.1:abc"), "tcp://127.0.0.1:abc") // looked up, then ENOENT
+    assert.equal(checkEndpointSyntax("inproc://name"), "inproc://name")
+    for (const text of ["", "tcp://", "tcp:/x", "://x", "ipc://"]) {
+      assert.throws(() => checkEndpointSyntax(text), (err: unknown) => err instanceof RangeError && (err as { code?: string }).code === "EINVAL" && (err as { address?: string }).address === text)
+    }
+    assert.throws(() => checkEndpointSyntax("bogus://x"), (err: unknown) => err instanceof RangeError && (err as { code?: string }).code === "EPROTONOSUPPORT")
+    assert.throws(() => checkEndpointSyntax(undefined), (err: unknown) => err instanceof TypeError && (err as { code?: string }).code === "EINVAL")
   })
 
   it("formats IPv6 hosts in brackets", () => {
