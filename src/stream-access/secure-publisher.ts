@@ -57,6 +57,14 @@ export interface SecurePublisher {
   on(event: "error", listener: (error: Error) => void): this
 }
 
+interface Outgoing {
+  frames: StreamFrames[]
+  resolve(): void
+  reject(error: unknown): void
+}
+
+const RESOLVED = Promise.resolve()
+
 function isStore(value: unknown): value is CertificateStore {
   return typeof value === "object" && value !== null && typeof (value as CertificateStore).certificates === "function" && typeof (value as CertificateStore).on === "function"
 }
@@ -66,7 +74,10 @@ export class SecurePublisher extends EventEmitter {
   /** Pending while the crypto backend loads (libsodium-wrappers); undefined once the writer exists. */
   #starting: Promise<void> | undefined
   readonly #socket: SendSocket
-  #busy: Promise<void> | undefined
+  /** Frames waiting for the socket, oldest first from #queueHead (see #enqueue). */
+  readonly #queue: (Outgoing | undefined)[] = []
+  #queueHead = 0
+  #pumping = false
   #timer: { cancel(): void } | undefined
   #rotation: NodeJS.Timeout | undefined
   #closed = false
@@ -241,19 +252,42 @@ export class SecurePublisher extends EventEmitter {
   }
 
   /**
-   * Send frames in order, one pending send at a time (zeromq v6 allows no more). The common
-   * case (nothing pending) sends at once; otherwise it waits for the send before it.
+   * Send frames in order, one pending send at a time (zeromq v6 allows no more): one FIFO
+   * queue drained by one loop (#pump), so a batch the flush timer emits is sent right after the
+   * data queued before it. (A "wait until nobody is sending" loop per caller starves the timer:
+   * an application that awaits each send() always wins the race, and the batch that its readers
+   * wait for is sent late, or never.) The promise resolves once these frames are handed to the
+   * socket, and rejects with that socket's error.
    */
-  async #enqueue(frames: StreamFrames[]): Promise<void> {
-    while (this.#busy !== undefined) await this.#busy.catch(() => undefined)
-    for (const f of frames) {
-      const sending = this.#socket.send(f)
-      this.#busy = sending
-      try {
-        await sending
-      } finally {
-        if (this.#busy === sending) this.#busy = undefined
+  #enqueue(frames: StreamFrames[]): Promise<void> {
+    if (frames.length === 0) return RESOLVED
+    return new Promise<void>((resolve, reject) => {
+      this.#queue.push({ frames, resolve, reject })
+      if (!this.#pumping) void this.#pump()
+    })
+  }
+
+  async #pump(): Promise<void> {
+    this.#pumping = true
+    try {
+      while (this.#queueHead < this.#queue.length) {
+        const entry = this.#queue[this.#queueHead] as Outgoing
+        this.#queue[this.#queueHead++] = undefined
+        try {
+          for (let i = 0; i < entry.frames.length; i++) await this.#socket.send(entry.frames[i] as StreamFrames)
+          entry.resolve()
+        } catch (error) {
+          entry.reject(error)
+        }
+        if (this.#queueHead >= 1024 && this.#queueHead * 2 >= this.#queue.length) {
+          this.#queue.splice(0, this.#queueHead)
+          this.#queueHead = 0
+        }
       }
+      this.#queue.length = 0
+      this.#queueHead = 0
+    } finally {
+      this.#pumping = false
     }
   }
 
