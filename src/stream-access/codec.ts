@@ -144,6 +144,13 @@ export function toHex(bytes: Uint8Array): string {
   return s
 }
 
+/** True when `a` equals the `a.length` octets of `block` from `at` (no allocation). */
+export function equalAt(a: Uint8Array, block: Uint8Array, at: number): boolean {
+  if (at < 0 || at + a.length > block.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== block[at + i]) return false
+  return true
+}
+
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
@@ -155,7 +162,10 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 export interface Batch {
   keyId: Uint8Array
   firstSeq: number
-  digests: Uint8Array[]
+  /** Digests listed (1..MAX_BATCH). */
+  count: number
+  /** The count × 32 digest octets, digest i at i × 32 (a view into the body: copy to keep). */
+  digestBlock: Uint8Array
   /** The signed part (without the context) and the signature. */
   signed: Uint8Array
   signature: Uint8Array
@@ -184,10 +194,8 @@ export function parseBatch(body: Uint8Array): Batch | undefined {
   const count = view.getUint16(18)
   if (count === 0 || count > MAX_BATCH || !Number.isSafeInteger(firstSeq + count)) return undefined
   if (body.length !== 20 + count * DIGEST_BYTES + SIGNATURE_BYTES) return undefined
-  const digests: Uint8Array[] = []
-  for (let i = 0; i < count; i++) digests.push(body.subarray(20 + i * DIGEST_BYTES, 20 + (i + 1) * DIGEST_BYTES))
   const end = body.length - SIGNATURE_BYTES
-  return { keyId: body.subarray(2, 10), firstSeq, digests, signed: body.subarray(0, end), signature: body.subarray(end) }
+  return { keyId: body.subarray(2, 10), firstSeq, count, digestBlock: body.subarray(20, end), signed: body.subarray(0, end), signature: body.subarray(end) }
 }
 
 // ---- COMMIT --------------------------------------------------------------------------------
@@ -391,17 +399,23 @@ export function concat(...parts: Uint8Array[]): Uint8Array {
  * shared only by messages of the same stream (the same writer or reader).
  */
 export class Slab {
-  #slab = new Uint8Array(0)
+  #slab: Uint8Array = new Uint8Array(0)
   #offset = 0
+  /**
+   * `allocate` makes the slabs and the pieces above `maxPiece` (default `new Uint8Array`); a
+   * Node adapter passes Buffer.allocUnsafeSlow, so the pieces are Buffers (a Buffer's subarray
+   * is a Buffer) and need no second view to be handed out as one.
+   */
   constructor(
     readonly size = 64 * 1024,
     readonly maxPiece = 4096,
+    readonly allocate: (n: number) => Uint8Array = (n) => new Uint8Array(n),
   ) {}
 
   take(n: number): Uint8Array {
-    if (n > this.maxPiece) return new Uint8Array(n)
+    if (n > this.maxPiece) return this.allocate(n)
     if (this.#offset + n > this.#slab.length) {
-      this.#slab = new Uint8Array(this.size)
+      this.#slab = this.allocate(this.size)
       this.#offset = 0
     }
     const piece = this.#slab.subarray(this.#offset, this.#offset + n)

@@ -42,6 +42,8 @@ import {
   isDataBody,
   dataSeq,
   dataEpoch,
+  DIGEST_BYTES,
+  equalAt,
   hasKeyId,
   Slab,
   parseWelcome,
@@ -94,6 +96,11 @@ export interface StreamReaderOptions {
   maxHeldBytes?: number
   /** Least time between two `need-keys` events, ms (default 1000). */
   resyncInterval?: number
+  /**
+   * Allocates the buffers plaintexts are carved from (default `new Uint8Array`). A Node
+   * adapter passes `Buffer.alloc` so that delivered bodies are Buffers without another view.
+   */
+  allocate?: (n: number) => Uint8Array
 }
 
 export const DEFAULT_OVERLAP = 5000
@@ -167,15 +174,22 @@ export class StreamReader {
   #nodes = new Map<number, Uint8Array>()
   readonly #epochs = new Map<number, EpochKey>()
   #epoch = 0
-  readonly #held = new Map<number, Held[]>()
+  /**
+   * Messages waiting for their batch, in arrival order from #heldHead (oldest first: what
+   * holdTimeout and the held-overflow policy drop). A batch settles what it covers in one pass
+   * that also compacts the rest, so no per-message map entry is made.
+   */
+  #held: (Held | undefined)[] = []
+  #heldHead = 0
   #heldCount = 0
-  readonly #recent: { firstSeq: number; digests: Uint8Array[] }[] = []
+  /** Recent batches' digests (copied), for messages that arrive after their batch. */
+  readonly #recent: { firstSeq: number; count: number; digests: Uint8Array }[] = []
   readonly #commits: Commit[] = []
   #lastNeedKeys = -Infinity
   readonly #nonce = new Uint8Array(24)
   readonly #scratch: DigestScratch = { buffer: new Uint8Array(512) }
   #ad = new Uint8Array(256)
-  readonly #slab = new Slab()
+  readonly #slab: Slab
   readonly #crypto: CryptoBackend = cryptoBackend()
   /** Highest sequence number a recent batch covers (no lookup for messages above it). */
   #recentTop = -1
@@ -198,6 +212,7 @@ export class StreamReader {
     this.#maxHeldBytes = nonNegative(options.maxHeldBytes, DEFAULT_MAX_HELD_BYTES, "maxHeldBytes")
     this.#resyncInterval = nonNegative(options.resyncInterval, DEFAULT_RESYNC_INTERVAL, "resyncInterval")
     this.#window = new ReplayWindow(options.replayWindow ?? DEFAULT_REPLAY_WINDOW)
+    this.#slab = options.allocate === undefined ? new Slab() : new Slab(undefined, undefined, options.allocate)
   }
 
   /** The newest epoch this reader holds a key for (0: none). */
@@ -215,9 +230,8 @@ export class StreamReader {
     return this.#heldCount
   }
 
-  /** One received message: [topic, body]. */
-  receive(frames: readonly Uint8Array[], now: number): ReaderEvent[] {
-    const events: ReaderEvent[] = []
+  /** One received message: [topic, body]. Events go to `events` (a new array unless given) and it is returned. */
+  receive(frames: readonly Uint8Array[], now: number, events: ReaderEvent[] = []): ReaderEvent[] {
     const topic = frames[0]
     const body = frames[1]
     if (frames.length !== 2 || !(topic instanceof Uint8Array) || !(body instanceof Uint8Array)) {
@@ -270,11 +284,8 @@ export class StreamReader {
   /** When tick() must run next (held messages timing out, an old epoch expiring). */
   deadline(): number | undefined {
     let next: number | undefined
-    for (const list of this.#held.values()) {
-      const first = list[0]
-      if (first) next = first.at + this.#holdTimeout
-      break
-    }
+    const first = this.#held[this.#heldHead]
+    if (first !== undefined) next = first.at + this.#holdTimeout
     for (const e of this.#epochs.values()) if (e.expires !== undefined && (next === undefined || e.expires < next)) next = e.expires
     return next
   }
@@ -282,14 +293,11 @@ export class StreamReader {
   /** Drop held messages past `holdTimeout` and epochs past their overlap window. */
   tick(now: number): ReaderEvent[] {
     const events: ReaderEvent[] = []
-    for (const [seq, list] of this.#held) {
-      if ((list[0]?.at ?? now) + this.#holdTimeout > now) break
-      this.#held.delete(seq)
-      this.#heldCount -= list.length
-      for (const h of list) {
-        this.#heldBytes -= h.body.length
-        events.push({ type: "rejected", reason: "unverified", epoch: h.epoch, seq })
-      }
+    for (;;) {
+      const h = this.#held[this.#heldHead]
+      if (h === undefined || h.at + this.#holdTimeout > now) break
+      this.#dropOldest()
+      events.push({ type: "rejected", reason: "unverified", epoch: h.epoch, seq: h.seq })
     }
     for (const [epoch, e] of this.#epochs) {
       if (e.expires !== undefined && e.expires <= now) {
@@ -346,30 +354,40 @@ export class StreamReader {
     // Its batch may already have arrived (a message delayed on another path).
     if (seq <= this.#recentTop) for (const batch of this.#recent) {
       const i = seq - batch.firstSeq
-      const signed = i >= 0 && i < batch.digests.length ? batch.digests[i] : undefined
-      if (signed !== undefined) {
-        this.#settle(held, signed, events)
+      if (i >= 0 && i < batch.count) {
+        this.#settle(held, batch.digests, i * DIGEST_BYTES, events)
         return
       }
     }
     // Bounded by count and by octets: the oldest waiting messages make room.
     while (this.#heldCount > 0 && (this.#heldCount >= this.#maxHeld || this.#heldBytes + plain.length > this.#maxHeldBytes)) {
-      const [oldSeq, list] = this.#held.entries().next().value as [number, Held[]]
-      const dropped = list.shift() as Held
-      if (list.length === 0) this.#held.delete(oldSeq)
-      this.#heldCount--
-      this.#heldBytes -= dropped.body.length
+      const dropped = this.#dropOldest()
       events.push({ type: "rejected", reason: "held-overflow", epoch: dropped.epoch, seq: dropped.seq })
     }
-    const list = this.#held.get(seq)
-    if (list) list.push(held)
-    else this.#held.set(seq, [held])
+    this.#held.push(held)
     this.#heldCount++
     this.#heldBytes += plain.length
   }
 
-  #settle(held: Held, signed: Uint8Array, events: ReaderEvent[]): void {
-    if (!equalBytes(held.digest, signed)) {
+  /** Remove and return the oldest held message (call only when one is held). */
+  #dropOldest(): Held {
+    const h = this.#held[this.#heldHead] as Held
+    this.#held[this.#heldHead++] = undefined
+    this.#heldCount--
+    this.#heldBytes -= h.body.length
+    if (this.#heldCount === 0) {
+      this.#held.length = 0
+      this.#heldHead = 0
+    } else if (this.#heldHead >= 1024 && this.#heldHead * 2 >= this.#held.length) {
+      this.#held = this.#held.slice(this.#heldHead)
+      this.#heldHead = 0
+    }
+    return h
+  }
+
+  /** Deliver `held` when its digest is the signed one at `block[at..at+32]`. */
+  #settle(held: Held, block: Uint8Array, at: number, events: ReaderEvent[]): void {
+    if (!equalAt(held.digest, block, at)) {
       events.push({ type: "rejected", reason: "forged", epoch: held.epoch, seq: held.seq })
       return
     }
@@ -396,19 +414,27 @@ export class StreamReader {
       events.push({ type: "rejected", reason: "bad-signature" })
       return
     }
-    for (let i = 0; i < batch.digests.length; i++) {
-      const seq = batch.firstSeq + i
-      const list = this.#held.get(seq)
-      if (list === undefined) continue
-      this.#held.delete(seq)
-      this.#heldCount -= list.length
-      for (const held of list) {
-        this.#heldBytes -= held.body.length
-        this.#settle(held, batch.digests[i] as Uint8Array, events)
-      }
+    // One pass over the held messages in arrival order: settle those this batch covers,
+    // keep (compacted, order kept) the others. O(held) per batch, held <= maxHeld.
+    const held = this.#held
+    const first = batch.firstSeq
+    let keep = this.#heldHead
+    for (let i = this.#heldHead; i < held.length; i++) {
+      const h = held[i] as Held
+      const index = h.seq - first
+      if (index >= 0 && index < batch.count) {
+        this.#heldCount--
+        this.#heldBytes -= h.body.length
+        this.#settle(h, batch.digestBlock, index * DIGEST_BYTES, events)
+      } else held[keep++] = h
     }
-    this.#recent.push({ firstSeq: batch.firstSeq, digests: batch.digests.map((d) => new Uint8Array(d)) })
-    this.#recentTop = Math.max(this.#recentTop, batch.firstSeq + batch.digests.length - 1)
+    held.length = keep
+    if (this.#heldCount === 0) {
+      held.length = 0
+      this.#heldHead = 0
+    }
+    this.#recent.push({ firstSeq: first, count: batch.count, digests: new Uint8Array(batch.digestBlock) })
+    this.#recentTop = Math.max(this.#recentTop, first + batch.count - 1)
     if (this.#recent.length > RECENT_BATCHES) this.#recent.shift()
   }
 

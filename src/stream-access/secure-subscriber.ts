@@ -53,7 +53,11 @@ export class SecureSubscriber extends EventEmitter {
   /** Topics subscribed to before the reader existed. */
   #early: Uint8Array[] = []
   readonly #socket: ReceiveSocket
-  readonly #queue: [Buffer, Buffer][] = []
+  /** Verified messages not yet returned by receive(), from #queueHead. */
+  readonly #queue: ([Buffer, Buffer] | undefined)[] = []
+  #queueHead = 0
+  /** Reused for every received message's events. */
+  readonly #events: ReaderEvent[] = []
   readonly #keyService: ((request: Uint8Array[]) => Promise<Uint8Array[]>) | undefined
   #dealer: Dealer | undefined
   #fetching: Promise<void> | undefined
@@ -72,7 +76,8 @@ export class SecureSubscriber extends EventEmitter {
     // libsodium-wrappers (WebAssembly) possibly only after cryptoReady(), until when receive()
     // and fetchKeys() wait, and subscribe() remembers its topics.
     const start = (): void => {
-      const reader = new StreamReader(options)
+      // Plaintexts carved from Buffers (zeroed slabs): delivered as Buffers with no second view.
+      const reader = new StreamReader({ ...options, allocate: (n) => Buffer.alloc(n) })
       this.#reader = reader
       this.#starting = undefined
       if (this.#closed) {
@@ -158,11 +163,20 @@ export class SecureSubscriber extends EventEmitter {
   async receive(): Promise<[Buffer, Buffer]> {
     if (this.#reader === undefined) await this.#starting
     const reader = this.reader
+    const events = this.#events
     for (;;) {
-      const next = this.#queue.shift()
-      if (next) return next
+      if (this.#queueHead < this.#queue.length) {
+        const next = this.#queue[this.#queueHead] as [Buffer, Buffer]
+        this.#queue[this.#queueHead++] = undefined
+        if (this.#queueHead === this.#queue.length) {
+          this.#queue.length = 0
+          this.#queueHead = 0
+        }
+        return next
+      }
       const frames = await this.#socket.receive()
-      this.#handle(reader.receive(frames, Date.now()))
+      events.length = 0
+      this.#handle(reader.receive(frames, Date.now(), events))
     }
   }
 
