@@ -56,7 +56,7 @@ import {
 } from "./codec.js"
 import { ReplayWindow, DEFAULT_REPLAY_WINDOW } from "./replay-window.js"
 import { directPath, isLeafCount, leafNode, root } from "./tree-math.js"
-import { messageDigest, publisherKeyId, readerHint, type DigestScratch } from "./writer.js"
+import { publisherKeyId, readerHint } from "./writer.js"
 
 export type RejectReason =
   | "unknown-publisher"
@@ -118,6 +118,17 @@ interface Held {
   epoch: number
   seq: number
   at: number
+}
+
+interface MessageViews {
+  topicLength: number
+  bodyLength: number
+  /** u32 topic length || topic || body: the digest input. */
+  input: Uint8Array
+  /** topic || header: the associated data. */
+  ad: Uint8Array
+  /** ciphertext || tag. */
+  ciphertext: Uint8Array
 }
 
 interface EpochKey {
@@ -187,8 +198,9 @@ export class StreamReader {
   readonly #commits: Commit[] = []
   #lastNeedKeys = -Infinity
   readonly #nonce = new Uint8Array(24)
-  readonly #scratch: DigestScratch = { buffer: new Uint8Array(512) }
-  #ad = new Uint8Array(256)
+  #scratch = new Uint8Array(512)
+  #lastViews: MessageViews | undefined
+  readonly #hashParts: Uint8Array[] = [new Uint8Array(0)]
   readonly #slab: Slab
   readonly #crypto: CryptoBackend = cryptoBackend()
   /** Highest sequence number a recent batch covers (no lookup for messages above it). */
@@ -339,18 +351,27 @@ export class StreamReader {
       events.push({ type: "rejected", reason: verdict, epoch, seq })
       return
     }
-    const adLength = topic.length + HEADER_BYTES
-    if (this.#ad.length < adLength) this.#ad = new Uint8Array(Math.max(adLength, 2 * this.#ad.length))
-    const ad = this.#ad.subarray(0, adLength)
-    ad.set(topic)
-    ad.set(body.subarray(0, HEADER_BYTES), topic.length)
+    // One copy of the message into scratch: u32 topic length || topic || body. It is the digest
+    // input, and its parts are the associated data (topic || header) and the ciphertext, so
+    // no other copy is made; the views are reused while the message size repeats.
+    const views = this.#views(topic.length, body.length)
+    const input = views.input
+    const tl = topic.length
+    input[0] = tl >>> 24
+    input[1] = (tl >>> 16) & 0xff
+    input[2] = (tl >>> 8) & 0xff
+    input[3] = tl & 0xff
+    input.set(topic, 4)
+    input.set(body, 4 + tl)
     const plain = this.#slab.take(body.length - HEADER_BYTES - TAG_BYTES)
     // Hot path: the backend directly; sizes are checked above (body >= header + tag).
-    if (!this.#crypto.aeadDecryptInto(plain, body.subarray(HEADER_BYTES), ad, dataNonce(body, this.#nonce), entry.key)) {
+    if (!this.#crypto.aeadDecryptInto(plain, views.ciphertext, views.ad, dataNonce(body, this.#nonce), entry.key)) {
       events.push({ type: "rejected", reason: "decrypt-failed", epoch, seq })
       return
     }
-    const held: Held = { topic, body: plain, digest: messageDigest(topic, body, this.#scratch, this.#crypto), epoch, seq, at: now }
+    this.#hashParts[0] = input
+    const digest = this.#crypto.genericHash(DIGEST_BYTES, this.#hashParts)
+    const held: Held = { topic, body: plain, digest, epoch, seq, at: now }
     // Its batch may already have arrived (a message delayed on another path).
     if (seq <= this.#recentTop) for (const batch of this.#recent) {
       const i = seq - batch.firstSeq
@@ -367,6 +388,24 @@ export class StreamReader {
     this.#held.push(held)
     this.#heldCount++
     this.#heldBytes += plain.length
+  }
+
+  /** Views into the scratch buffer for a message of these sizes (see #data). */
+  #views(topicLength: number, bodyLength: number): MessageViews {
+    const v = this.#lastViews
+    if (v !== undefined && v.topicLength === topicLength && v.bodyLength === bodyLength) return v
+    const need = 4 + topicLength + bodyLength
+    if (this.#scratch.length < need) this.#scratch = new Uint8Array(Math.max(need, 2 * this.#scratch.length))
+    const s = this.#scratch
+    const made: MessageViews = {
+      topicLength,
+      bodyLength,
+      input: s.subarray(0, need),
+      ad: s.subarray(4, 4 + topicLength + HEADER_BYTES),
+      ciphertext: s.subarray(4 + topicLength + HEADER_BYTES, need),
+    }
+    this.#lastViews = made
+    return made
   }
 
   /** Remove and return the oldest held message (call only when one is held). */

@@ -117,8 +117,7 @@ export class StreamWriter {
   readonly #nonce = new Uint8Array(24)
   readonly #slab = new Slab()
   readonly #crypto: CryptoBackend = cryptoBackend()
-  readonly #digestScratch: DigestScratch = { buffer: new Uint8Array(512) }
-  #ad = new Uint8Array(256)
+  readonly #hashParts: Uint8Array[] = [new Uint8Array(0)]
 
   /**
    * Needs the crypto backend ready (with libsodium-wrappers, after `await cryptoReady()`);
@@ -152,21 +151,29 @@ export class StreamWriter {
     if (!(topic instanceof Uint8Array) || !(body instanceof Uint8Array)) throw new TypeError("StreamWriter.seal: expected topic and body as Uint8Array")
     if (startsWith(topic, CONTROL_PREFIX)) throw new RangeError("StreamWriter.seal: topics starting with the reserved control prefix (\\0ih-sa/) are not allowed")
     const seq = this.#seq++
-    const out = this.#slab.take(HEADER_BYTES + body.length + TAG_BYTES)
+    // One piece per message, laid out as the digest input: u32 topic length || topic || DATA
+    // body (header || ciphertext || tag). The associated data (topic || header) is a view of
+    // it, the cipher writes into it, the hash reads it whole, and the body frame sent is a view
+    // of it: encrypting and hashing take no other copy.
+    const tl = topic.length
+    const piece = this.#slab.take(4 + tl + HEADER_BYTES + body.length + TAG_BYTES)
+    piece[0] = tl >>> 24
+    piece[1] = (tl >>> 16) & 0xff
+    piece[2] = (tl >>> 8) & 0xff
+    piece[3] = tl & 0xff
+    piece.set(topic, 4)
+    const out = piece.subarray(4 + tl)
     writeHeader(out, this.keyId, this.tree.epoch, seq)
-    const adLength = topic.length + HEADER_BYTES
-    if (this.#ad.length < adLength) this.#ad = new Uint8Array(Math.max(adLength, 2 * this.#ad.length))
-    const ad = this.#ad.subarray(0, adLength)
-    ad.set(topic)
-    ad.set(out.subarray(0, HEADER_BYTES), topic.length)
     // Hot path: the backend directly (arguments are ours and of the right sizes), as the CURVE
     // message codec does; aeadEncryptInto() would check them again.
-    this.#crypto.aeadEncryptInto(out.subarray(HEADER_BYTES), body, ad, dataNonce(out, this.#nonce), this.tree.epochKey)
+    this.#crypto.aeadEncryptInto(out.subarray(HEADER_BYTES), body, piece.subarray(4, 4 + tl + HEADER_BYTES), dataNonce(out, this.#nonce), this.tree.epochKey)
+    this.#hashParts[0] = piece
+    const digest = this.#crypto.genericHash(DIGEST_BYTES, this.#hashParts)
     if (this.#digests.length === 0) {
       this.#batchFirst = seq
       this.#batchDeadline = now + this.#batchDelay
     }
-    this.#digests.push(messageDigest(topic, out, this.#digestScratch, this.#crypto))
+    this.#digests.push(digest)
     const frames: StreamFrames[] = [[topic, out]]
     if (this.#digests.length >= this.#batchSize) frames.push(...this.flush())
     return frames
