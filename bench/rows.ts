@@ -27,6 +27,7 @@ export const StreamAccessTest = {
   LATENCY_PLAIN: "pub-sub latency median, plain",
   LATENCY_SECURE: "pub-sub latency median, stream access",
   LATENCY_SECURE_IMMEDIATE: "pub-sub latency median, stream access, batchDelay 0",
+  LATENCY_SECURE_SPARSE: "pub-sub latency median, stream access, one message per 5 ms",
   REVOCATION_BYTES_1K: "revocation size, 1000 readers",
   REVOCATION_BYTES_10K: "revocation size, 10000 readers",
   REVOCATION_BYTES_100K: "revocation size, 100000 readers",

@@ -68,14 +68,22 @@ export function planStreamAccess(settings: Settings): Measurement[] {
       }
     }
   }
-  for (const mode of ["plain", "secure", "secure-immediate"] as const) {
-    const test = mode === "plain" ? StreamAccessTest.LATENCY_PLAIN : mode === "secure" ? StreamAccessTest.LATENCY_SECURE : StreamAccessTest.LATENCY_SECURE_IMMEDIATE
+  const latencyTests = {
+    plain: StreamAccessTest.LATENCY_PLAIN,
+    secure: StreamAccessTest.LATENCY_SECURE,
+    "secure-immediate": StreamAccessTest.LATENCY_SECURE_IMMEDIATE,
+    "secure-sparse": StreamAccessTest.LATENCY_SECURE_SPARSE,
+  } as const
+  for (const mode of ["plain", "secure", "secure-immediate", "secure-sparse"] as const) {
+    const test = latencyTests[mode]
+    // Sparse: a 5 ms pause before each message, so fewer (and fewer warm-up) samples.
+    const warmup = mode === "secure-sparse" ? Math.min(settings.warmup, 50) : settings.warmup
     plan.push({
       group: `stream-access ${test} 64 B`,
       column: "ironhouse",
       rows: [{ key: { test, security, size: 64, unit: Unit.MICROSECONDS }, read: (r) => num(r, "medianUs") }],
       scenario: {
-        server: role("stream-access-latency", { impl: "ironhouse", security, size: 64, mode, durationMs: settings.durationMs, warmup: settings.warmup }),
+        server: role("stream-access-latency", { impl: "ironhouse", security, size: 64, mode, durationMs: settings.durationMs, warmup }),
         clients: () => [],
         resultFrom: "server",
         timeoutMs,

@@ -56,7 +56,9 @@ export interface StreamWriterOptions {
   batchSize?: number
   /**
    * Longest a digest waits for its batch signature, ms (default 1; 0 = at the end of the current
-   * event-loop turn, lowest latency, one signature per turn at low rates).
+   * event-loop turn, lowest latency, one signature per turn at low rates). Batches leave at
+   * most once per batchDelay (or when full): the first message after a quiet spell of at least
+   * batchDelay is signed at once, later ones wait for the next slot.
    */
   batchDelay?: number
   /** Joiners whose leaf key travels sealed in the commit itself (default 16); others use the key service. */
@@ -113,6 +115,9 @@ export class StreamWriter {
   #batchFirst = 0
   #digests: Uint8Array[] = []
   #batchDeadline: number | undefined
+  /** When the last batch left (-Infinity: none yet), and the latest `now` seen. */
+  #lastFlush = -Infinity
+  #lastNow = 0
   #previousEpoch: { epoch: number; key: Uint8Array } | undefined
   readonly #nonce = new Uint8Array(24)
   readonly #slab = new Slab()
@@ -151,6 +156,7 @@ export class StreamWriter {
     if (!(topic instanceof Uint8Array) || !(body instanceof Uint8Array)) throw new TypeError("StreamWriter.seal: expected topic and body as Uint8Array")
     if (startsWith(topic, CONTROL_PREFIX)) throw new RangeError("StreamWriter.seal: topics starting with the reserved control prefix (\\0ih-sa/) are not allowed")
     const seq = this.#seq++
+    this.#lastNow = now
     // One piece per message, laid out as the digest input: u32 topic length || topic || DATA
     // body (header || ciphertext || tag). The associated data (topic || header) is a view of
     // it, the cipher writes into it, the hash reads it whole, and the body frame sent is a view
@@ -171,7 +177,10 @@ export class StreamWriter {
     const digest = this.#crypto.genericHash(DIGEST_BYTES, this.#hashParts)
     if (this.#digests.length === 0) {
       this.#batchFirst = seq
-      this.#batchDeadline = now + this.#batchDelay
+      // At most one batch per batchDelay, but no wait after a quiet spell: a lone message on
+      // an idle stream is signed at once (the end of the caller's turn), and under load a
+      // digest waits at most batchDelay, so signatures stay at <= 1000 / batchDelay per second.
+      this.#batchDeadline = Math.max(now, this.#lastFlush + this.#batchDelay)
     }
     this.#digests.push(digest)
     const frames: StreamFrames[] = [[topic, out]]
@@ -186,6 +195,7 @@ export class StreamWriter {
 
   /** Emit the pending batch when its deadline has passed. */
   tick(now: number): StreamFrames[] {
+    if (now > this.#lastNow) this.#lastNow = now
     return this.#batchDeadline !== undefined && now >= this.#batchDeadline ? this.flush() : []
   }
 
@@ -195,6 +205,7 @@ export class StreamWriter {
     const unsigned = encodeBatchUnsigned(this.keyId, this.#batchFirst, this.#digests)
     this.#digests = []
     this.#batchDeadline = undefined
+    this.#lastFlush = this.#lastNow
     const signature = signDetached(concat(BATCH_CONTEXT, unsigned), this.#secretKey)
     return [[this.controlTopic, concat(unsigned, signature)]]
   }

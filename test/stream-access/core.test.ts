@@ -57,6 +57,19 @@ describe("stream access core", () => {
     }
   })
 
+  it("batches leave at most once per batchDelay, but a message after a quiet spell is signed at once", () => {
+    const { writer } = setup({ batchSize: 8 })
+    writer.seal(text("t"), text("first"), 100) // idle stream: no wait
+    assert.equal(writer.deadline(), 100)
+    assert.equal(writer.tick(100).length, 1)
+    writer.seal(text("t"), text("second"), 101) // 1 ms after that batch: waits for the next slot
+    assert.equal(writer.deadline(), 105)
+    assert.deepEqual(writer.tick(104), [])
+    assert.equal(writer.tick(105).length, 1)
+    writer.seal(text("t"), text("after a pause"), 200)
+    assert.equal(writer.deadline(), 200)
+  })
+
   it("a reader holding the data key cannot forge: others reject its message as forged or unverified", () => {
     const { writer, alice } = setup({ batchSize: 4 })
     const genuine = writer.seal(text("orders"), text("buy 10"), 0) // seq 0, batch still open
