@@ -149,3 +149,18 @@ export {
 } from "./tls/index.js"
 // ---- Drop-in for `zeromq` (issue 15): its type names for events ------------------------------
 export type { SocketEvent as Event, SocketEventType as EventType, SocketEventOfType as EventOfType } from "./socket/index.js"
+// ---- Stream access (issue 10): encrypted pub/sub with reader access control ----------------------
+export {
+  SecurePublisher,
+  SecureSubscriber,
+  StreamWriter,
+  StreamReader,
+  KeyTree,
+  type SecurePublisherOptions,
+  type SecureSubscriberOptions,
+  type ReaderEvent,
+  type RejectReason,
+  type RejectedInfo,
+  type CommitInfo,
+} from "./stream-access/index.js"
+export { signKeyPair, type SigningKeyPair } from "./crypto/sign.js"

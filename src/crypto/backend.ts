@@ -87,3 +87,29 @@ export function backendUnavailable(name: BackendName, cause: unknown): Error {
   const reason = cause instanceof Error ? cause.message : String(cause)
   return new Error(`Ironhouse crypto backend "${name}" is not available: ${reason}`, { cause })
 }
+
+// ---- Stream access (issue 10): AEAD, Ed25519, sealed boxes, BLAKE2b ---------------------------
+// Declaration merging adds these to CryptoBackend above; each backend implements them in its
+// own file (./sodium-native-stream.ts, ./libsodium-wrappers-stream.ts). Arguments are checked
+// by ./aead.ts, ./sign.ts, ./seal.ts and ./hash.ts, as for the methods above.
+export interface CryptoBackend {
+  /**
+   * crypto_aead_xchacha20poly1305_ietf_encrypt: `output` (message.length + 16) receives
+   * ciphertext || tag. Nonce 24 octets, key 32.
+   */
+  aeadEncryptInto(output: Uint8Array, message: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): void
+  /** crypto_aead_xchacha20poly1305_ietf_decrypt into `output` (ciphertext.length - 16); false when it does not verify. */
+  aeadDecryptInto(output: Uint8Array, ciphertext: Uint8Array, ad: Uint8Array, nonce: Uint8Array, key: Uint8Array): boolean
+  /** crypto_sign_seed_keypair: Ed25519 key pair (public 32, secret 64) from a 32-octet seed. */
+  signSeedKeyPair(seed: Uint8Array): { publicKey: Uint8Array; secretKey: Uint8Array }
+  /** crypto_sign_detached: 64-octet Ed25519 signature. */
+  signDetached(message: Uint8Array, secretKey: Uint8Array): Uint8Array
+  /** crypto_sign_verify_detached. */
+  verifyDetached(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean
+  /** crypto_box_seal: anonymous sealed box to an X25519 public key (message.length + 48). */
+  sealedBox(message: Uint8Array, publicKey: Uint8Array): Uint8Array
+  /** crypto_box_seal_open; undefined when it does not open. */
+  sealedBoxOpen(box: Uint8Array, publicKey: Uint8Array, secretKey: Uint8Array): Uint8Array | undefined
+  /** crypto_generichash (BLAKE2b) of the concatenation of `parts`, optionally keyed. */
+  genericHash(outputLength: number, parts: readonly Uint8Array[], key?: Uint8Array): Uint8Array
+}

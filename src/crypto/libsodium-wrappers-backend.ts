@@ -6,6 +6,7 @@
  */
 import { ErrorCode, ProtocolError } from "../errors.js"
 import { backendUnavailable, BackendName, type CryptoBackend } from "./backend.js"
+import { libsodiumWrappersStreamMethods } from "./libsodium-wrappers-stream.js"
 
 type Sodium = typeof import("libsodium-wrappers").default
 
@@ -17,10 +18,13 @@ export async function loadLibsodiumWrappers(): Promise<CryptoBackend> {
   } catch (err) {
     throw backendUnavailable(BackendName.LIBSODIUM_WRAPPERS, err)
   }
-  return libsodiumWrappersBackend(sodium)
+  return { ...libsodiumWrappersBackend(sodium), ...libsodiumWrappersStreamMethods(sodium) }
 }
 
-function libsodiumWrappersBackend(sodium: Sodium): CryptoBackend {
+// Stream access (issue 10): its methods come from ./libsodium-wrappers-stream.ts, spread in above.
+type CoreMethods = Omit<CryptoBackend, keyof ReturnType<typeof libsodiumWrappersStreamMethods>>
+
+function libsodiumWrappersBackend(sodium: Sodium): CoreMethods {
   return {
     name: BackendName.LIBSODIUM_WRAPPERS,
 

@@ -10,6 +10,7 @@ import { createRequire } from "node:module"
 import { ErrorCode, ProtocolError } from "../errors.js"
 import { backendUnavailable, BackendName, type CryptoBackend } from "./backend.js"
 import { hsalsa20ZeroInput } from "./hsalsa20.js"
+import { sodiumNativeStreamMethods } from "./sodium-native-stream.js"
 
 /** The part of sodium-native's API that we use (it ships no type declarations). */
 interface SodiumNative {
@@ -60,10 +61,13 @@ export function loadSodiumNative(
       new Error(`the module lacks one of ${REQUIRED_FUNCTIONS.join(", ")}`),
     )
   }
-  return sodiumNativeBackend(mod)
+  return { ...sodiumNativeBackend(mod), ...sodiumNativeStreamMethods(mod) }
 }
 
-function sodiumNativeBackend(sodium: SodiumNative): CryptoBackend {
+// Stream access (issue 10): its methods come from ./sodium-native-stream.ts, spread in above.
+type CoreMethods = Omit<CryptoBackend, keyof ReturnType<typeof sodiumNativeStreamMethods>>
+
+function sodiumNativeBackend(sodium: SodiumNative): CoreMethods {
   return {
     name: BackendName.SODIUM_NATIVE,
 

@@ -1,0 +1,10 @@
+/** Encrypted pub/sub with reader access control (issue 10). See README "Stream access". */
+export { StreamWriter, publisherKeyId, messageDigest, type StreamWriterOptions, type StreamFrames, DEFAULT_BATCH_SIZE, DEFAULT_BATCH_DELAY } from "./writer.js"
+export { StreamReader, type StreamReaderOptions, type ReaderEvent, type RejectReason, DEFAULT_OVERLAP, DEFAULT_HOLD_TIMEOUT } from "./reader.js"
+export { KeyTree, type CommitPlan, type MemberKeys } from "./key-tree.js"
+export { answerKeyRequest, keyRequest, parseKeyReply, KEY_SERVICE_PROTOCOL } from "./key-service.js"
+export { ReplayWindow, DEFAULT_REPLAY_WINDOW } from "./replay-window.js"
+export { SecurePublisher, type SecurePublisherOptions, type CommitInfo, type KeyRequestInfo, type SendSocket, type KeyServiceRouter } from "./secure-publisher.js"
+export { SecureSubscriber, type SecureSubscriberOptions, type ReceiveSocket, type KeyServiceAccess, type RejectedInfo } from "./secure-subscriber.js"
+export * as treeMath from "./tree-math.js"
+export { CONTROL_PREFIX } from "./codec.js"
