@@ -71,6 +71,9 @@ runChild(async (args) => {
     await client.send(Buffer.alloc(0))
     await client.close()
     dealer.close()
+    // linger -1: what is still queued (up to the HWM of 64 KiB messages) must leave before the
+    // process exits (runChild exits at once); Ironhouse says when through whenClosed.
+    await (dealer as { whenClosed?: Promise<void> }).whenClosed
     return { sent }
   }
   // Handshakes: a fresh TlsClient per handshake (no ticket: full handshakes).
