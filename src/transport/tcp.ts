@@ -131,7 +131,7 @@ export interface DialTcpOptions {
  */
 function sourceAddress(source: TcpSource, host: string, ipv6: boolean): string | undefined {
   const destination = net.isIP(host)
-  // "*": any address (node binds the wildcard of the destination's family for a localPort).
+  // "*" means every address (node binds the wildcard of the destination's family for a localPort).
   if (source.host === "") return undefined
   if (net.isIP(source.host) !== 0) return source.host
   const families: (4 | 6)[] = destination === 4 ? [4] : destination === 6 ? [6] : ipv6 ? [6, 4] : [4, 6]
