@@ -252,6 +252,8 @@ export function planMeasurements(settings: Settings, c: CReference): Measurement
               security,
               size: HANDSHAKE_SIZE,
               durationMs: settings.durationMs,
+              // Issue 13: untimed handshakes first (both columns), as the latency rows warm up.
+              warmup: handshakeWarmup(settings),
               concurrency,
               endpoint: text(ready, "endpoint"),
               serverKey: optionalText(ready, "serverKey"),
@@ -559,6 +561,11 @@ function gatewayMeasurements(settings: Settings, timeoutMs: number): Measurement
   return out
 }
 // ---- end h9-gateway ---------------------------------------------------------------------------
+
+/** Untimed handshakes before the CURVE handshake rows' timed loop: 200 (50 with --quick). */
+function handshakeWarmup(settings: Settings): number {
+  return Math.min(200, Math.max(0, Math.floor(settings.warmup / 2)))
+}
 
 function splitEvenly(total: number, parts: number): number[] {
   const base = Math.floor(total / parts)
