@@ -1,7 +1,7 @@
 /**
  * REQ/REP round trip, measuring side: after `warmup` round trips, one REQ socket sends a
  * `size`-byte request and awaits the reply, one at a time, for `durationMs`; each round trip
- * is timed with the monotonic clock. Reports the median and the 99th percentile in µs.
+ * is timed with the monotonic clock. Reports the median, the 99th and the 99.9th percentile in µs.
  */
 import { need, needText, runChild } from "./child.js"
 import { clientSecurity, isImplName, loadImpl } from "./impl.js"
@@ -45,5 +45,6 @@ runChild(async (args) => {
     roundTrips: count,
     medianUs: percentile(sorted, 50),
     p99Us: percentile(sorted, 99),
+    p999Us: percentile(sorted, 99.9),
   }
 })

@@ -20,6 +20,11 @@ export interface Settings {
   readonly durationMs: number
   readonly warmup: number
   readonly handshakeConcurrency: number
+  /**
+   * Issue 13: the CURVE handshake rows' concurrencies; 1 and 32 by default, or just
+   * `--handshake-concurrency N` when given (any N > 1 is the "32 concurrent" row).
+   */
+  readonly curveHandshakeConcurrencies?: readonly number[]
   /** Idle connections for the memory row, and how many connecting processes hold them. */
   readonly connections: number
   readonly connectorProcesses: number
@@ -80,6 +85,7 @@ function latencyRows(security: Security): Measurement["rows"] {
   return [
     { key: { test: Test.LATENCY_MEDIAN, security, size, unit: Unit.MICROSECONDS }, read: (r) => field(r, "medianUs") },
     { key: { test: Test.LATENCY_P99, security, size, unit: Unit.MICROSECONDS }, read: (r) => field(r, "p99Us") },
+    { key: { test: Test.LATENCY_P999, security, size, unit: Unit.MICROSECONDS }, read: (r) => field(r, "p999Us") },
   ]
 }
 
@@ -219,12 +225,17 @@ export function planMeasurements(settings: Settings, c: CReference): Measurement
     }
   }
 
-  {
+  for (const concurrency of settings.curveHandshakeConcurrencies ?? [settings.handshakeConcurrency]) {
     const security = "CURVE"
-    const group = `${Test.HANDSHAKES} (concurrency ${settings.handshakeConcurrency})`
+    const group = `${Test.HANDSHAKES} (concurrency ${concurrency})`
     const rows: Measurement["rows"] = [
       {
-        key: { test: Test.HANDSHAKES, security, size: HANDSHAKE_SIZE, unit: Unit.HANDSHAKES_PER_SEC },
+        key: {
+          test: concurrency === 1 ? Test.HANDSHAKES : Test.HANDSHAKES_CONCURRENT,
+          security,
+          size: HANDSHAKE_SIZE,
+          unit: Unit.HANDSHAKES_PER_SEC,
+        },
         read: (r) => field(r, "perSec"),
       },
     ]
@@ -241,7 +252,9 @@ export function planMeasurements(settings: Settings, c: CReference): Measurement
               security,
               size: HANDSHAKE_SIZE,
               durationMs: settings.durationMs,
-              concurrency: settings.handshakeConcurrency,
+              // Issue 13: untimed handshakes first (both columns), as the latency rows warm up.
+              warmup: handshakeWarmup(settings),
+              concurrency,
               endpoint: text(ready, "endpoint"),
               serverKey: optionalText(ready, "serverKey"),
             }),
@@ -548,6 +561,11 @@ function gatewayMeasurements(settings: Settings, timeoutMs: number): Measurement
   return out
 }
 // ---- end h9-gateway ---------------------------------------------------------------------------
+
+/** Untimed handshakes before the CURVE handshake rows' timed loop: 200 (50 with --quick). */
+function handshakeWarmup(settings: Settings): number {
+  return Math.min(200, Math.max(0, Math.floor(settings.warmup / 2)))
+}
 
 function splitEvenly(total: number, parts: number): number[] {
   const base = Math.floor(total / parts)

@@ -145,6 +145,7 @@ async function main(): Promise<void> {
     durationMs: options.durationMs ?? (options.quick ? 1000 : 1500),
     warmup: options.quick ? 100 : 500,
     handshakeConcurrency: options.handshakeConcurrency ?? 1,
+    curveHandshakeConcurrencies: options.handshakeConcurrency === undefined ? [1, 32] : [options.handshakeConcurrency],
     connections: connections.connections,
     connectorProcesses: connections.processes,
     floodConnections: connectionPlan(10_000, fdLimit).connections,
