@@ -17,7 +17,7 @@
  *   public key, 40 Z85 characters; "json": `{"userId","publicKey","address","mechanism","route"}`
  *   as UTF-8 JSON (publicKey omitted for PLAIN).
  *
- * `IdentityForwarder` is the Proxy's loop (one message per direction in flight, each send
+ * `IdentityForwarder` is the Proxy's former loop (one message per direction in flight, each send
  * awaited, so back-pressure reaches the producer) with receiveWithPeer() on the outside
  * socket; the Proxy itself cannot stamp, as it never sees peers.
  */

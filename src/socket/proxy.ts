@@ -9,23 +9,27 @@
  *   await proxy.backEnd.bind("tcp://*:5556")
  *   await proxy.run() // resolves after proxy.terminate(); both sockets are then closed
  *
- * How it forwards. One loop per direction that the two socket types allow (front→back when
- * the front end can receive and the back end can send; back→front the other way round).
- * Each loop takes one message, awaits its send() on the other side, and only then takes the
- * next: the proxy itself never holds more than one message per direction, so a slow
- * consumer fills the sending socket's high-water mark, then the receiving socket's, then
- * TCP's window, and the producer's send() waits — back-pressure reaches the producer and
- * nothing grows without bound in between. Frames go through as they were received: the
- * Buffers from receive() are handed to send() (no copy of their bytes); only the array that
- * holds them is the socket's.
+ * How it forwards. One direction per pair the two socket types allow (front→back when the
+ * front end can receive and the back end can send; back→front the other way round). A
+ * message is passed on in the same call in which the socket hands it over (h13-gateway: no
+ * promise, microtask or event-loop turn per message; the receiving socket calls the proxy as
+ * it queues the message, the proxy queues it on the other socket, whose usual flush writes it
+ * at the end of that turn). When the other socket has no room, the proxy holds that one
+ * message and takes no more in that direction until the socket says it has room again: the
+ * proxy itself never holds more than one message per direction, so a slow consumer fills the
+ * sending socket's high-water mark, then the receiving socket's, then TCP's window, and the
+ * producer's send() waits — back-pressure reaches the producer and nothing grows without
+ * bound in between. Frames go through as they were received: the Buffers from the receiving
+ * socket are handed to the sending one (no copy of their bytes).
  *
  * Each side has its own options, mechanism and endpoints: a CURVE front end with a NULL back
  * end (the gateway's case) needs nothing special.
  *
  * Ironhouse extensions: a `capture` socket (libzmq's third zmq_proxy argument) that gets a
  * copy of every message forwarded in either direction (the same Buffers, not copies of their
- * bytes; its send() is awaited too, so a slow capture slows the proxy rather than growing a
- * queue — use a PUB capture to drop instead); `statistics()`, libzmq's STATISTICS command.
+ * bytes; a message goes on only once the capture took its copy, so a slow capture slows the
+ * proxy rather than growing a queue — use a PUB capture to drop instead); `statistics()`,
+ * libzmq's STATISTICS command.
  *
  * Errors, as `zeromq` where it defines them (and sane where `zeromq` crashes):
  * - `new Proxy(x, y)` with x or y not an Ironhouse socket: TypeError.
@@ -64,14 +68,31 @@ export interface ProxyStatistics {
 const CANNOT_RECEIVE: ReadonlySet<SocketTypeName | "STREAM"> = new Set(["PUSH", "PUB"])
 const CANNOT_SEND: ReadonlySet<SocketTypeName | "STREAM"> = new Set(["PULL", "SUB"])
 
-/** The abort reason of an interrupted wait (pause or terminate); never seen outside. */
-const INTERRUPTED = Object.freeze({ interrupted: true })
-
-/** After this many messages moved without waiting, a loop yields to the event loop once. */
+/**
+ * After this many messages moved in one go (say, a backlog released by a drain), the rest
+ * moves from setImmediate, so I/O and timers run in between.
+ */
 const YIELD_EVERY = 256
 
 type State = "idle" | "running" | "terminated"
 type Side = "frontEnd" | "backEnd"
+
+/** One direction of forwarding, and the one message it may hold. */
+interface Direction {
+  readonly fromSide: Side
+  readonly toSide: Side
+  readonly from: Socket
+  readonly to: Socket
+  readonly source: SocketAccess
+  readonly target: SocketAccess
+  readonly inStats: ProxyStatistics["frontEnd"]
+  readonly outStats: ProxyStatistics["frontEnd"]
+  /** Taken from `from`, not yet queued on `to` (it had no room), with its size. */
+  held: Buffer[] | undefined
+  heldBytes: number
+  /** The capture socket already has its copy of `held`. */
+  captured: boolean
+}
 
 function size(frames: readonly Uint8Array[]): number {
   let n = 0
@@ -85,12 +106,13 @@ export class Proxy<F extends Socket = Socket, B extends Socket = Socket> {
   readonly #capture: Socket | undefined
   #state: State = "idle"
   #paused = false
-  /** Aborts the waiting receive()s on pause/terminate. */
-  #interrupt = new AbortController()
-  /** Aborts waiting send()s on terminate only (a message taken before pause() is still sent). */
-  readonly #terminate = new AbortController()
-  #whenResumed: Promise<void> | undefined
-  #resumed: (() => void) | undefined
+  #directions: Direction[] = []
+  /** A pump is running (hooks that fire meanwhile only ask for another pass). */
+  #pumping = false
+  #pumpAgain = false
+  #pumpDeferred = false
+  #failure: unknown
+  #stopped: (() => void) | undefined
   #keepAlive: NodeJS.Timeout | undefined
   readonly #stats: ProxyStatistics = {
     frontEnd: { received: 0, receivedBytes: 0, sent: 0, sentBytes: 0 },
@@ -198,37 +220,42 @@ export class Proxy<F extends Socket = Socket, B extends Socket = Socket> {
     this.#state = "running"
     // A running proxy keeps the process alive, as `zeromq`'s (a worker thread) does.
     this.#keepAlive = setInterval(() => {}, 0x7fffffff)
-    let failure: unknown
-    const loops: Promise<void>[] = []
-    const fail = (err: unknown): void => {
-      if (failure === undefined) failure = err
-      this.#stop()
-    }
-    // A socket the application closes stops the proxy even while no loop waits on it.
+    const finished = new Promise<void>((resolve) => (this.#stopped = resolve))
+    // A socket the application closes stops the proxy even while nothing flows through it.
     for (const [name, socket] of sockets) {
       const side = name === "Front-end" ? "frontEnd" : name === "Back-end" ? "backEnd" : "Capture"
       void socket.whenClosed.then(() => {
-        if (this.#state === "running") fail(closedError(side))
+        if (this.#state === "running") this.#fail(closedError(side))
       })
     }
-    if (forward) loops.push(this.#loop("frontEnd", "backEnd").catch(fail))
-    if (backward) loops.push(this.#loop("backEnd", "frontEnd").catch(fail))
-    await Promise.all(loops)
+    if (forward) this.#directions.push(this.#direction("frontEnd", "backEnd"))
+    if (backward) this.#directions.push(this.#direction("backEnd", "frontEnd"))
+    // Forwarding is driven by the sockets: a message that arrives is passed on in the same
+    // call (no promise, no event-loop turn), room that appears lets a held message go.
+    const pump = (): void => this.#pump()
+    const front = this.#front[SOCKET_ACCESS]()
+    const back = this.#back[SOCKET_ACCESS]()
+    front.watch(pump, pump)
+    back.watch(pump, pump)
+    this.#capture?.[SOCKET_ACCESS]().watch(undefined, pump)
+    this.#pump() // messages that arrived before run()
+    await finished
+    front.watch(undefined, undefined)
+    back.watch(undefined, undefined)
+    this.#capture?.[SOCKET_ACCESS]().watch(undefined, undefined)
+    this.#directions = []
     clearInterval(this.#keepAlive)
     this.#keepAlive = undefined
     for (const a of leased) a.release(this)
     this.#front.close()
     this.#back.close()
-    if (failure !== undefined) throw failure
+    if (this.#failure !== undefined) throw this.#failure
   }
 
   /** Stop taking messages from either socket (they queue there, up to their high-water marks). */
   pause(): void {
     this.#checkRunning()
-    if (this.#paused) return
     this.#paused = true
-    this.#whenResumed = new Promise<void>((resolve) => (this.#resumed = resolve))
-    this.#interrupt.abort(INTERRUPTED)
   }
 
   /** Resume forwarding after pause(). */
@@ -236,10 +263,8 @@ export class Proxy<F extends Socket = Socket, B extends Socket = Socket> {
     this.#checkRunning()
     if (!this.#paused) return
     this.#paused = false
-    this.#interrupt = new AbortController()
-    this.#resumed?.()
-    this.#resumed = undefined
-    this.#whenResumed = undefined
+    // What waited in the front/back ends moves now (not inside the caller's own code).
+    queueMicrotask(() => this.#pump())
   }
 
   /**
@@ -255,10 +280,14 @@ export class Proxy<F extends Socket = Socket, B extends Socket = Socket> {
   #stop(): void {
     if (this.#state !== "running") return
     this.#state = "terminated"
-    this.#interrupt.abort(INTERRUPTED)
-    this.#terminate.abort(INTERRUPTED)
-    this.#resumed?.()
-    this.#resumed = undefined
+    for (const d of this.#directions) d.held = undefined // taken, not sent: dropped
+    this.#stopped?.()
+    this.#stopped = undefined
+  }
+
+  #fail(err: unknown): void {
+    if (this.#failure === undefined) this.#failure = err
+    this.#stop()
   }
 
   #checkRunning(): void {
@@ -279,83 +308,116 @@ export class Proxy<F extends Socket = Socket, B extends Socket = Socket> {
     return side === "frontEnd" ? this.#front : this.#back
   }
 
-  /** One direction: take a message from `from`, send it on `to` (and capture), repeat. */
-  async #loop(fromSide: Side, toSide: Side): Promise<void> {
+  #direction(fromSide: Side, toSide: Side): Direction {
     const from = this.#socket(fromSide)
     const to = this.#socket(toSide)
-    const source = from[SOCKET_ACCESS]()
-    const target = to[SOCKET_ACCESS]()
-    const captureSocket = this.#capture
-    const capture = captureSocket?.[SOCKET_ACCESS]()
-    const inStats = this.#stats[fromSide]
-    const outStats = this.#stats[toSide]
-    let moved = 0
-    while (this.#state === "running") {
-      if (this.#paused) {
-        await this.#whenResumed
-        continue
-      }
-      // Fast path: a message ready now is taken without a promise; else wait for one.
-      let frames: Buffer[] | undefined
-      try {
-        frames = source.tryReceive()
-        if (frames === undefined) {
-          moved = 0
-          frames = await source.receive({ signal: this.#interrupt.signal })
-        }
-      } catch (err) {
-        if (err === INTERRUPTED) continue
-        if (from.closed) throw closedError(fromSide)
-        throw err
-      }
-      const bytes = size(frames)
-      inStats.received++
-      inStats.receivedBytes += bytes
-      if (capture !== undefined && captureSocket !== undefined) {
-        // Its own array of the same frames (no byte copy): a socket keeps the array it sends.
-        const captured = this.#send(capture, captureSocket, frames.slice(), "Capture")
-        if (typeof captured !== "boolean") await captured
-        if (this.#state !== "running") return
-      }
-      const forwarded = this.#send(target, to, frames, toSide)
-      if (typeof forwarded === "boolean" ? forwarded : await forwarded) {
-        outStats.sent++
-        outStats.sentBytes += bytes
-      }
-      // A long run of ready messages yields now and then, so I/O and the other direction run.
-      if (++moved >= YIELD_EVERY) {
-        moved = 0
-        await new Promise<void>((resolve) => setImmediate(resolve))
-      }
+    return {
+      fromSide,
+      toSide,
+      from,
+      to,
+      source: from[SOCKET_ACCESS](),
+      target: to[SOCKET_ACCESS](),
+      inStats: this.#stats[fromSide],
+      outStats: this.#stats[toSide],
+      held: undefined,
+      heldBytes: 0,
+      captured: false,
     }
   }
 
   /**
-   * Send: at once when there is room, else waiting as long as it takes (the proxy's calls
-   * ignore sendTimeout). False when the proxy terminated meanwhile or the message was
-   * unroutable (dropped, counted).
+   * Move what can move now, in both directions. Called by the sockets' hooks (a message
+   * arrived, room appeared), by resume() and at the start. Never re-entered: a hook that fires
+   * while a pump runs (the send of one direction making the other one readable) asks for one
+   * more pass instead. Never throws (it runs inside the sockets' own event handling): a
+   * failure stops the proxy and run() rejects with it.
    */
-  #send(target: SocketAccess, socket: Socket, frames: Buffer[], side: Side | "Capture"): boolean | Promise<boolean> {
-    if (this.#state !== "running") return false
-    try {
-      if (target.trySend(frames)) return true
-    } catch (err) {
-      return this.#sendFailed(err, socket, side)
+  #pump(): void {
+    if (this.#pumping) {
+      this.#pumpAgain = true
+      return
     }
-    return target.send(frames, { signal: this.#terminate.signal }).then(
-      () => true,
-      (err: unknown) => this.#sendFailed(err, socket, side),
-    )
+    if (this.#state !== "running" || this.#pumpDeferred) return
+    this.#pumping = true
+    try {
+      let budget = YIELD_EVERY
+      do {
+        this.#pumpAgain = false
+        for (const d of this.#directions) {
+          budget = this.#move(d, budget)
+          if (this.#state !== "running") return
+        }
+        if (budget <= 0) {
+          // A long backlog: the rest after I/O has had a turn.
+          this.#pumpDeferred = true
+          setImmediate(() => {
+            this.#pumpDeferred = false
+            this.#pump()
+          })
+          return
+        }
+      } while (this.#pumpAgain)
+    } catch (err) {
+      this.#fail(err)
+    } finally {
+      this.#pumping = false
+    }
   }
 
-  #sendFailed(err: unknown, socket: Socket, side: Side | "Capture"): boolean {
-    if (err === INTERRUPTED) return false
-    if (socket.closed) throw closedError(side)
-    if (err instanceof SocketError && err.code === "EHOSTUNREACH") {
-      this.#stats.dropped++
-      return false
+  /**
+   * One direction: send the held message if there is one, then take and send messages until
+   * the source has none, the target has no room or `budget` runs out. Returns what is left of
+   * the budget. A message taken before pause() is still sent; no new one is taken while paused.
+   */
+  #move(d: Direction, budget: number): number {
+    const capture = this.#capture
+    for (; budget > 0; budget--) {
+      let frames = d.held
+      if (frames === undefined) {
+        if (this.#paused) return budget
+        try {
+          frames = d.source.tryReceive()
+        } catch (err) {
+          throw d.from.closed ? closedError(d.fromSide) : err
+        }
+        if (frames === undefined) return budget
+        const bytes = size(frames)
+        d.inStats.received++
+        d.inStats.receivedBytes += bytes
+        d.held = frames
+        d.heldBytes = bytes
+        d.captured = capture === undefined
+      }
+      if (!d.captured && capture !== undefined) {
+        // Its own array of the same frames (no byte copy): a socket keeps the array it sends.
+        const sent = this.#trySend(capture[SOCKET_ACCESS](), capture, frames.slice(), "Capture")
+        if (sent === "full") return budget // the capture's room comes back through its hook
+        d.captured = true
+      }
+      const sent = this.#trySend(d.target, d.to, frames, d.toSide)
+      if (sent === "full") return budget // the target's hook calls again when there is room
+      d.held = undefined
+      if (sent === "sent") {
+        d.outStats.sent++
+        d.outStats.sentBytes += d.heldBytes
+      }
     }
-    throw err
+    return budget
+  }
+
+  /** Queue a message if there is room: "sent", "full" (try again later) or "dropped" (counted). */
+  #trySend(target: SocketAccess, socket: Socket, frames: Buffer[], side: Side | "Capture"): "sent" | "full" | "dropped" {
+    try {
+      return target.trySend(frames) ? "sent" : "full"
+    } catch (err) {
+      if (socket.closed) throw closedError(side)
+      if (err instanceof SocketError && err.code === "EHOSTUNREACH") {
+        this.#stats.dropped++
+        return "dropped"
+      }
+      throw err
+    }
   }
 }
 

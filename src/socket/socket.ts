@@ -135,6 +135,14 @@ export interface SocketAccess {
   trySend(frames: Uint8Array[]): boolean
   /** Messages held in this socket's pipes: received and not yet taken, queued and not yet sent. */
   queued(): { inbound: number; outbound: number }
+  /**
+   * h13-gateway: forwarding without promises. `readable` is called synchronously, from the
+   * socket's own handling of an arriving message, whenever a message may be ready for
+   * tryReceive() (and no receive() waits); `writable` is called from a microtask whenever room
+   * for trySend() may have appeared (and no send() waits). Neither may throw. undefined
+   * removes a hook.
+   */
+  watch(readable: (() => void) | undefined, writable: (() => void) | undefined): void
 }
 // ---- end h4-proxy ----------------------------------------------------------------------------
 
@@ -205,6 +213,10 @@ export abstract class Socket {
   /** h4-proxy: set while a Proxy runs this socket (see SOCKET_ACCESS). */
   #lease: object | undefined
   #leaseBypass = false
+  /** h13-gateway: a running Proxy's hooks (see SocketAccess.watch). */
+  #readableHook: (() => void) | undefined
+  #writableHook: (() => void) | undefined
+  #writableHookScheduled = false
 
   /**
    * Sockets are sealed, like `zeromq`'s (issue 15): assigning a property a socket does not
@@ -390,6 +402,10 @@ export abstract class Socket {
           outbound += pipe.queuedOutput
         }
         return { inbound, outbound }
+      },
+      watch: (readable, writable) => {
+        this.#readableHook = readable
+        this.#writableHook = writable
       },
     }
   }
@@ -1047,6 +1063,16 @@ export abstract class Socket {
 
   /** Room may have appeared: retry a waiting send() (from a microtask, never re-entrantly). */
   protected wakeSender(): void {
+    if (this.#writableHook !== undefined && this.#sendWaiter === undefined) {
+      // h13-gateway: a Proxy forwards into this socket; tell it (from a microtask, as below).
+      if (this.#writableHookScheduled) return
+      this.#writableHookScheduled = true
+      queueMicrotask(() => {
+        this.#writableHookScheduled = false
+        if (!this.#closed) this.#writableHook?.()
+      })
+      return
+    }
     if (this.#sendWaiter === undefined || this.#wakeSendScheduled) return
     this.#wakeSendScheduled = true
     queueMicrotask(() => {
@@ -1151,7 +1177,12 @@ export abstract class Socket {
   /** A message may be available: hand it to a waiting receive(). */
   protected wakeReceiver(): void {
     const waiter = this.#receiveWaiter
-    if (waiter === undefined || waiter.deferred === true) return
+    if (waiter === undefined) {
+      // h13-gateway: a Proxy takes messages as they arrive, in this same call (no promise).
+      if (this.#readableHook !== undefined && !this.#closed) this.#readableHook()
+      return
+    }
+    if (waiter.deferred === true) return
     let frames: Uint8Array[] | undefined
     try {
       frames = this.xrecv()

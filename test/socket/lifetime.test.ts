@@ -101,10 +101,25 @@ describe("process lifetime", () => {
     assert.match(String(r.stdout), /bound/)
   })
 
-  it("a waiting receive() keeps Node running", () => {
-    const r = runChild(`const p = new ih.Pull(); await p.bind("tcp://127.0.0.1:*"); console.log("waiting"); await p.receive()`, 1500)
-    assert.equal(r.signal, "SIGTERM", "still running when killed")
-    assert.match(String(r.stdout), /waiting/)
+  it("a waiting receive() keeps Node running", async () => {
+    // Timed from the child's "waiting" line, not from spawn: on a loaded machine the child can
+    // take longer than any fixed budget just to start. A process with nothing to keep it alive
+    // exits within milliseconds of its last line; this one must still be there a second later.
+    const child = spawn(process.execPath, ["--input-type=module", "-e", `import * as ih from ${JSON.stringify(INDEX)}
+const p = new ih.Pull(); await p.bind("tcp://127.0.0.1:*"); console.log("waiting"); await p.receive()`])
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)))
+    let stdout = ""
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on("data", (chunk: Buffer) => {
+        stdout += chunk.toString()
+        if (stdout.includes("waiting")) resolve()
+      })
+      child.once("exit", (code) => reject(new Error(`the child exited (${code}) before waiting: ${stdout}`)))
+    })
+    const outcome = await Promise.race([exited.then(() => "exited"), new Promise((r) => setTimeout(() => r("running"), 1000))])
+    child.kill("SIGTERM")
+    await exited
+    assert.equal(outcome, "running", "still running a second after receive() started waiting")
   })
 
   it("a message sent just before the script ends is still delivered", async () => {

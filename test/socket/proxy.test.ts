@@ -346,6 +346,67 @@ describe("Proxy: PULL→PUSH streamer, capture, pause/resume", () => {
     consumer.close()
   })
 
+  it("a capture with no room holds the one message taken and takes no more; its room coming back lets all flow in order", async () => {
+    const pull = new Pull()
+    const push = new Push()
+    const inAddress = await bound(pull)
+    const outAddress = await bound(push)
+    // A PUSH capture bound with no peer yet: it has no room at all (PUSH waits for a peer).
+    const capture = new Push()
+    const captureAddress = await bound(capture)
+    const proxy = new Proxy(pull, push, { capture })
+    const done = proxy.run()
+    const producer = new Push()
+    producer.connect(inAddress)
+    const consumer = new Pull()
+    consumer.connect(outAddress)
+    for (let i = 0; i < 5; i++) await producer.send(`c${i}`)
+    const access = pull[SOCKET_ACCESS]()
+    await until(() => access.queued().inbound === 4, "one message taken by the proxy, four wait in its front end")
+    assert.equal(proxy.statistics().frontEnd.received, 1)
+    assert.equal(proxy.statistics().backEnd.sent, 0, "nothing goes on before the capture has its copy")
+    const tap = new Pull()
+    tap.connect(captureAddress)
+    for (let i = 0; i < 5; i++) {
+      assert.deepEqual((await tap.receive()).map(String), [`c${i}`])
+      assert.deepEqual((await consumer.receive()).map(String), [`c${i}`])
+    }
+    assert.equal(proxy.statistics().backEnd.sent, 5)
+    proxy.terminate()
+    await done
+    capture.close()
+    tap.close()
+    producer.close()
+    consumer.close()
+  })
+
+  it("a message that arrives is passed on before the event loop takes another turn (no timer, no setImmediate between)", async () => {
+    // Over inproc both ways: the only asynchrony left is the sockets' own microtasks.
+    const pull = new Pull()
+    const push = new Push()
+    await pull.bind("inproc://proxy-same-turn-in")
+    await push.bind("inproc://proxy-same-turn-out")
+    const proxy = new Proxy(pull, push)
+    const done = proxy.run()
+    const producer = new Push()
+    producer.connect("inproc://proxy-same-turn-in")
+    const consumer = new Pull()
+    consumer.connect("inproc://proxy-same-turn-out")
+    await producer.send("warm-up")
+    assert.deepEqual((await consumer.receive()).map(String), ["warm-up"])
+    let turned = false
+    const immediate = setImmediate(() => (turned = true))
+    await producer.send("now")
+    const [message] = await consumer.receive()
+    assert.equal(String(message), "now")
+    assert.equal(turned, false, "delivered through the proxy within the same event-loop turn")
+    clearImmediate(immediate)
+    proxy.terminate()
+    await done
+    producer.close()
+    consumer.close()
+  })
+
   it("terminate() while paused resolves run()", async () => {
     const { proxy, done } = await queueProxy()
     proxy.pause()
