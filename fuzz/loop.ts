@@ -74,10 +74,18 @@ function readDir(dir: string | undefined): Uint8Array[] {
     .map((f) => new Uint8Array(readFileSync(join(dir, f))))
 }
 
-export function runLoop(target: FuzzTarget, options: LoopOptions, events: LoopEvents): LoopStats {
+/** The code under test: the compiled src/ (not the harness, the tests or node_modules). */
+export const COVERAGE_FILTER = "/build/src/"
+
+/**
+ * Fuzz `target`. Pass `coverage` when it was started before the code under test was loaded:
+ * V8 counts blocks only in functions compiled after precise coverage started (functions that
+ * already ran before count as one block each).
+ */
+export function runLoop(target: FuzzTarget, options: LoopOptions, events: LoopEvents, given?: Coverage): LoopStats {
+  const coverage = given ?? new Coverage(COVERAGE_FILTER)
   const counters = new Int32Array(options.shared, 0, 2)
   const inputView = new Uint8Array(options.shared, 8)
-  const coverage = new Coverage("/build/src/")
   const random = new Prng(options.seed)
   const encoder = new TextEncoder()
   const dictionary = (target.dictionary ?? []).map((t) => (typeof t === "string" ? encoder.encode(t) : t))
@@ -98,7 +106,8 @@ export function runLoop(target: FuzzTarget, options: LoopOptions, events: LoopEv
     execs++
     Atomics.store(counters, 0, execs & 0x7fffffff)
     try {
-      target.run(input)
+      // A copy: layers may own and overwrite what they are given (CURVE decrypts in place).
+      target.run(input.slice())
     } catch (err) {
       const message = err instanceof Error ? `${err.name}: ${err.message}\n${(err.stack ?? "").split("\n").slice(1, 6).join("\n")}` : String(err)
       // Deduplicate by the message's first line and the top stack frame.
@@ -243,6 +252,6 @@ export function runLoop(target: FuzzTarget, options: LoopOptions, events: LoopEv
   check()
   const final = stats()
   events.stats(final)
-  coverage.close()
+  if (given === undefined) coverage.close()
   return final
 }
