@@ -60,101 +60,114 @@ export class Mutator {
   readonly #random: Prng
   readonly #dictionary: Uint8Array[]
   readonly #maxLength: number
+  /** Work space: edits happen in place here (no per-edit allocation). */
+  readonly #buf: Uint8Array
 
   constructor(random: Prng, maxLength: number, dictionary: readonly Uint8Array[]) {
     this.#random = random
     this.#maxLength = maxLength
     this.#dictionary = [...dictionary]
+    this.#buf = new Uint8Array(maxLength + 1024)
   }
 
   /** A mutated copy of `input`; `other` is another corpus entry for cross-over. */
   mutate(input: Uint8Array, other: Uint8Array): Uint8Array {
-    let bytes = Array.from(input)
+    const buf = this.#buf
+    let n = Math.min(input.length, this.#maxLength)
+    buf.set(input.subarray(0, n))
     const depth = 1 + this.#random.below(8)
-    for (let i = 0; i < depth; i++) bytes = this.#edit(bytes, other)
-    if (bytes.length > this.#maxLength) bytes.length = this.#maxLength
-    return Uint8Array.from(bytes)
+    for (let i = 0; i < depth; i++) n = Math.min(this.#edit(n, other), this.#maxLength)
+    return buf.slice(0, n)
   }
 
-  #edit(bytes: number[], other: Uint8Array): number[] {
+  /** Make room for `k` octets at `at`; returns how many fit. */
+  #open(n: number, at: number, k: number): number {
+    const room = Math.min(k, this.#buf.length - n)
+    this.#buf.copyWithin(at + room, at, n)
+    return room
+  }
+
+  #insert(n: number, at: number, piece: Uint8Array): number {
+    const k = this.#open(n, at, piece.length)
+    this.#buf.set(piece.subarray(0, k), at)
+    return n + k
+  }
+
+  #edit(n: number, other: Uint8Array): number {
     const r = this.#random
-    const n = bytes.length
+    const buf = this.#buf
     const at = r.below(n)
     switch (r.below(n === 0 ? 3 : 13)) {
       case 0: {
-        // insert random bytes
-        const count = 1 + r.below(r.chance(4) ? 64 : 4)
+        // insert random bytes (or a run of one value)
+        const where = r.below(n + 1)
+        const k = this.#open(n, where, 1 + r.below(r.chance(4) ? 64 : 4))
         const fill = r.chance(2) ? r.below(256) : -1
-        const add = Array.from({ length: count }, () => (fill >= 0 ? fill : r.below(256)))
-        bytes.splice(r.below(n + 1), 0, ...add)
-        return bytes
+        for (let i = 0; i < k; i++) buf[where + i] = fill >= 0 ? fill : r.below(256)
+        return n + k
       }
       case 1: {
         // insert a dictionary token
-        if (this.#dictionary.length === 0) return this.#edit(bytes, other)
-        const token = this.#dictionary[r.below(this.#dictionary.length)] as Uint8Array
-        bytes.splice(r.below(n + 1), 0, ...token)
-        return bytes
+        if (this.#dictionary.length === 0) return this.#edit(n, other)
+        return this.#insert(n, r.below(n + 1), this.#dictionary[r.below(this.#dictionary.length)] as Uint8Array)
       }
       case 2: {
         // cross-over: a piece of another corpus entry inserted or overwritten
-        if (other.length === 0) return bytes
+        if (other.length === 0) return n
         const from = r.below(other.length)
-        const len = 1 + r.below(Math.min(other.length - from, 256))
-        const piece = Array.from(other.subarray(from, from + len))
-        if (r.chance(2) || n === 0) bytes.splice(r.below(n + 1), 0, ...piece)
-        else bytes.splice(at, Math.min(len, n - at), ...piece)
-        return bytes
+        const piece = other.subarray(from, from + 1 + r.below(Math.min(other.length - from, 256)))
+        if (r.chance(2) || n === 0) return this.#insert(n, r.below(n + 1), piece)
+        const k = Math.min(piece.length, n - at)
+        buf.set(piece.subarray(0, k), at)
+        return n
       }
       case 3:
-        bytes[at] = (bytes[at] as number) ^ (1 << r.below(8))
-        return bytes
+        buf[at] = (buf[at] as number) ^ (1 << r.below(8))
+        return n
       case 4:
-        bytes[at] = r.below(256)
-        return bytes
+        buf[at] = r.below(256)
+        return n
       case 5:
-        bytes[at] = INTERESTING_8[r.below(INTERESTING_8.length)] as number
-        return bytes
+        buf[at] = INTERESTING_8[r.below(INTERESTING_8.length)] as number
+        return n
       case 6:
-        bytes[at] = ((bytes[at] as number) + 1 + r.below(35) * (r.chance(2) ? 1 : -1) + 256) & 0xff
-        return bytes
+        buf[at] = ((buf[at] as number) + 1 + r.below(35) * (r.chance(2) ? 1 : -1) + 256) & 0xff
+        return n
       case 7:
-        return writeInt(bytes, at, 2, INTERESTING_16[r.below(INTERESTING_16.length)] as number, r.chance(2))
+        writeInt(buf, n, at, 2, INTERESTING_16[r.below(INTERESTING_16.length)] as number, r.chance(2))
+        return n
       case 8:
-        return writeInt(bytes, at, 4, INTERESTING_32[r.below(INTERESTING_32.length)] as number, r.chance(2))
+        writeInt(buf, n, at, 4, INTERESTING_32[r.below(INTERESTING_32.length)] as number, r.chance(2))
+        return n
       case 9: {
         // erase a run
         const len = 1 + r.below(Math.min(n - at, r.chance(4) ? 128 : 8))
-        bytes.splice(at, len)
-        return bytes
+        buf.copyWithin(at, at + len, n)
+        return n - len
       }
       case 10: {
         // copy a run elsewhere inside the input (duplicates frames, properties, ...)
-        const len = 1 + r.below(Math.min(n - at, 128))
-        const piece = bytes.slice(at, at + len)
-        bytes.splice(r.below(n + 1), 0, ...piece)
-        return bytes
+        const piece = buf.slice(at, at + 1 + r.below(Math.min(n - at, 128)))
+        return this.#insert(n, r.below(n + 1), piece)
       }
       case 11:
         // truncate
-        bytes.length = at
-        return bytes
+        return at
       default: {
         // overwrite with a dictionary token
-        if (this.#dictionary.length === 0) return bytes
+        if (this.#dictionary.length === 0) return n
         const token = this.#dictionary[r.below(this.#dictionary.length)] as Uint8Array
-        for (let i = 0; i < token.length && at + i < n; i++) bytes[at + i] = token[i] as number
-        return bytes
+        buf.set(token.subarray(0, Math.min(token.length, n - at)), at)
+        return n
       }
     }
   }
 }
 
-/** Write an integer of `size` octets at `at` (big- or little-endian), within the input. */
-function writeInt(bytes: number[], at: number, size: number, value: number, bigEndian: boolean): number[] {
-  for (let i = 0; i < size && at + i < bytes.length; i++) {
+/** Write an integer of `size` octets at `at` (big- or little-endian), within the first `n` octets. */
+function writeInt(bytes: Uint8Array, n: number, at: number, size: number, value: number, bigEndian: boolean): void {
+  for (let i = 0; i < size && at + i < n; i++) {
     const shift = 8 * (bigEndian ? size - 1 - i : i)
     bytes[at + i] = Math.floor(value / 2 ** shift) & 0xff
   }
-  return bytes
 }
