@@ -148,7 +148,7 @@ function fuzzOne(index: number): Promise<Result> {
   })
   let last: LoopStats | undefined
   let findings = 0
-  const started = Date.now()
+  let printed = -1
   let lastProgress = Date.now()
   let lastExecs = -1
   const currentInput = (): Uint8Array => new Uint8Array(shared, 8, Math.min(counters[1] as number, target.maxLength)).slice()
@@ -177,10 +177,12 @@ function fuzzOne(index: number): Promise<Result> {
     }, 1000)
     worker.on("message", (m: { type: string; stats?: LoopStats; report?: FindingReport }) => {
       if (m.type === "stats" && m.stats) {
-        const first = last === undefined
         last = m.stats
         const s = m.stats
-        if (first || Math.floor(s.elapsedMs / 10_000) !== Math.floor((s.elapsedMs - 1000) / 10_000)) {
+        // The first report, then one every 10 s.
+        const slot = Math.floor(s.elapsedMs / 10_000)
+        if (printed < 0 || slot > printed) {
+          printed = Math.max(slot, 0)
           console.log(
             `[${target.name}] ${(s.elapsedMs / 1000).toFixed(0)}s execs ${fmt(s.execs)} (${fmt(Math.round(s.execs / (s.elapsedMs / 1000)))}/s) blocks ${s.blocks} features ${s.features} corpus ${s.corpus}${s.checks > 0 ? ` checks ${s.checks}` : ""}${s.findings > 0 ? ` findings ${s.findings}` : ""}`,
           )
@@ -201,7 +203,6 @@ function fuzzOne(index: number): Promise<Result> {
       finish("crashed")
     })
     worker.on("exit", () => finish("done"))
-    void started
   })
 }
 
