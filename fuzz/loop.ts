@@ -3,8 +3,8 @@
  *
  *   corpus <- seeds that bring coverage
  *   repeat: B mutants of corpus entries -> run each -> one coverage take for the batch
- *           if the batch covered a block never covered: halve it (run each half, take
- *           coverage) down to the inputs that did; those join the corpus
+ *           if the batch covered a block never covered: cut it in runs of 32, then halve
+ *           (run each part, take coverage) down to the inputs that did; those join the corpus
  *           every 8th batch: 4 inputs one by one, kept for a new hit-count bucket too
  *
  * One coverage take costs ~1 ms, many executions cost microseconds, hence batches: B is sized
@@ -60,6 +60,9 @@ export interface LoopEvents {
 
 const TAKE_SHARE = 40 // takes cost ~1/40 of the time
 const MAX_BATCH = 2048
+const BISECT_CHUNK = 32
+/** A batch should take at most about this long (ms), so progress, the time limit and checks stay timely. */
+const BATCH_MS = 2000
 const SAMPLE_EVERY = 8
 const SAMPLE_SIZE = 4
 
@@ -155,8 +158,17 @@ export function runLoop(target: FuzzTarget, options: LoopOptions, events: LoopEv
       single(inputs[0] as Uint8Array, save)
       return
     }
-    const half = inputs.length >> 1
-    for (const part of [inputs.slice(0, half), inputs.slice(half)]) {
+    // A large batch is first cut into runs of BISECT_CHUNK (one take each), so finding the
+    // inputs costs about two passes over the batch instead of one pass per halving level:
+    // a batch sized on fast inputs may hold slow ones (a CURVE handshake takes milliseconds).
+    const parts: Uint8Array[][] = []
+    if (inputs.length > BISECT_CHUNK) {
+      for (let i = 0; i < inputs.length; i += BISECT_CHUNK) parts.push(inputs.slice(i, i + BISECT_CHUNK))
+    } else {
+      const half = inputs.length >> 1
+      parts.push(inputs.slice(0, half), inputs.slice(half))
+    }
+    for (const part of parts) {
       coverage.reset()
       for (const input of part) exec(input)
       if (newBlock(coverage.take())) bisect(part, save)
@@ -234,7 +246,7 @@ export function runLoop(target: FuzzTarget, options: LoopOptions, events: LoopEv
     // Size the next batch so that a take costs about 1/TAKE_SHARE of the executions.
     const perExec = (t1 - t0) / batch.length
     const want = Math.ceil(((t2 - t1) * TAKE_SHARE) / Math.max(perExec, 1e-4))
-    batchSize = Math.max(1, Math.min(MAX_BATCH, want, Math.ceil(batchSize * 2)))
+    batchSize = Math.max(1, Math.min(MAX_BATCH, want, Math.ceil(batchSize * 2), Math.ceil(BATCH_MS / Math.max(perExec, 1e-4))))
     if (t2 - lastStats >= 1000) {
       lastStats = t2
       events.stats(stats())
