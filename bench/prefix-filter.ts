@@ -6,8 +6,9 @@
  *        matches exactly one of the subscriber's prefixes; every 1000th message is "ready…".
  *   sub  one XSubscriber subscribes to the `count` prefixes "k00000", "k00001", … and then to
  *        "ready" (each a 0x01 + prefix message, each send awaited). Subscriptions are applied
- *        in order on one connection, so the first "ready" message shows the publisher holds all of them; from then on it counts the "k"
- *        messages it receives for `durationMs` and reports messages per second.
+ *        in order on one connection, so the first "ready" message shows the publisher holds
+ *        all of them; from then on it counts the "k" messages it receives for `durationMs`
+ *        and reports messages per second.
  * An XSubscriber with a send high-water mark of 0 (no limit), not a Subscriber: libzmq drops
  * most of the subscriptions otherwise (see below).
  * Both ends filter (the publisher to choose what to send, the subscriber again on receipt, as
