@@ -175,3 +175,32 @@ export async function loadProxy(name: ImplName): Promise<ProxyClass> {
   if (typeof value !== "function") throw new Error(`${name} does not export Proxy`)
   return value as ProxyClass
 }
+
+// ---- h15-bulk (issue 13 item 6): Publisher / Subscriber for the scaling rows (bench/fanout.ts …) --
+
+/** The part of a `zeromq` v6 Subscriber the bench uses, on top of BenchSocket. */
+export interface BenchSubscriber extends BenchSocket {
+  subscribe(...prefixes: Array<Uint8Array | string>): void
+}
+
+/** `send` with a multipart message (ROUTER: routing id, then the body). */
+export interface BenchMultipartSocket extends BenchSocket {
+  send(message: Uint8Array | string | Array<Uint8Array | string>): Promise<void>
+}
+
+export interface BenchPubSub {
+  readonly Publisher: SocketClass
+  readonly Subscriber: new (options?: SocketOptions) => BenchSubscriber
+  /** Subscribes by sending 0x01 + prefix (and has a send high-water mark of its own). */
+  readonly XSubscriber: SocketClass
+}
+
+/** The module's Publisher and Subscriber classes (an error naming one that is missing). */
+export async function loadPubSub(name: ImplName): Promise<BenchPubSub> {
+  const module = (await import(moduleSpecifier(name))) as Record<string, unknown>
+  return {
+    Publisher: socketClass(module, name, "Publisher"),
+    Subscriber: socketClass(module, name, "Subscriber") as unknown as BenchPubSub["Subscriber"],
+    XSubscriber: socketClass(module, name, "XSubscriber"),
+  }
+}

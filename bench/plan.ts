@@ -8,6 +8,7 @@ import type { CReference } from "./c-reference.js"
 import type { Fields, ProcessSpec, Scenario } from "./processes.js"
 import { Test, Unit, type Column, type RowKey, type Security } from "./rows.js"
 import { planStreamAccess } from "./stream-access-plan.js"
+import { planScaling } from "./scaling-plan.js"
 
 export const THROUGHPUT_SIZES = [16, 256, 4096, 65536] as const
 export const LATENCY_SIZE = 64
@@ -419,6 +420,7 @@ export function planMeasurements(settings: Settings, c: CReference): Measurement
   plan.push(...e2eMeasurements(settings, timeoutMs))
   plan.push(...gatewayMeasurements(settings, timeoutMs))
   plan.push(...planStreamAccess(settings)) // stream access (issue 10)
+  plan.push(...planScaling(settings)) // h15-bulk (issue 13 item 6): how cost grows
   return plan
 }
 

@@ -51,7 +51,21 @@ export const StreamAccessTest = {
   REVOCATION_MS_100K: "revocation time, 100000 readers",
 } as const
 
-export type TestName = (typeof Test)[keyof typeof Test] | (typeof StreamAccessTest)[keyof typeof StreamAccessTest]
+// h15-bulk (issue 13 item 6): rows that show how cost grows (bench/scaling-plan.ts), each ≥ 1× zeromq.
+export const ScalingTest = {
+  FANOUT_1: "pub-sub fan-out, 1 subscriber",
+  FANOUT_10: "pub-sub fan-out, 10 subscribers",
+  FANOUT_100: "pub-sub fan-out, 100 subscribers",
+  ROUTER_SPREAD: "router round-robin to 1000 dealers",
+  PREFIXES: "pub-sub, 100000 subscribed prefixes",
+  WASM_THROUGHPUT: "push-pull throughput, wasm crypto",
+  WASM_HANDSHAKES: "curve handshakes, wasm crypto",
+} as const
+
+export type TestName =
+  | (typeof Test)[keyof typeof Test]
+  | (typeof StreamAccessTest)[keyof typeof StreamAccessTest]
+  | (typeof ScalingTest)[keyof typeof ScalingTest]
 
 export const Unit = {
   MSG_PER_SEC: "msg/s",
@@ -151,6 +165,15 @@ export function targetsFor(key: RowKey): Target[] {
     case Test.GATEWAY_LATENCY_MEDIAN:
     case Test.GATEWAY_LATENCY_P99:
       return [{ against: "direct", factor: 1.5, higherIsBetter: false }]
+    // h15-bulk (issue 13 item 6): every scaling row ≥ 1× zeromq (the MB/s-free rows: one unit each)
+    case ScalingTest.FANOUT_1:
+    case ScalingTest.FANOUT_10:
+    case ScalingTest.FANOUT_100:
+    case ScalingTest.ROUTER_SPREAD:
+    case ScalingTest.PREFIXES:
+    case ScalingTest.WASM_THROUGHPUT:
+    case ScalingTest.WASM_HANDSHAKES:
+      return [{ against: "zeromq", factor: 1, higherIsBetter: true }]
     case Test.TLS_THROUGHPUT:
     case Test.TLS_HANDSHAKES:
       // Issue 11's target (≥ 0.5× wire CURVE at 64 KiB) compares rows, not columns: see the report.
