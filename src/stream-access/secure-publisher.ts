@@ -64,6 +64,7 @@ interface Outgoing {
 }
 
 const RESOLVED = Promise.resolve()
+const EMPTY = new Uint8Array(0)
 
 function isStore(value: unknown): value is CertificateStore {
   return typeof value === "object" && value !== null && typeof (value as CertificateStore).certificates === "function" && typeof (value as CertificateStore).on === "function"
@@ -141,14 +142,32 @@ export class SecurePublisher extends EventEmitter {
     }
     const writer = this.#writer
     if (writer === undefined) return (this.#starting as Promise<void>).then(() => this.send(message))
-    let frames: StreamFrames[]
+    let topic: Uint8Array
+    let body: Uint8Array
     try {
-      frames = writer.seal(bytes(message[0]), bytes(message[1] ?? new Uint8Array(0)), Date.now())
+      topic = bytes(message[0])
+      body = writer.sealBody(topic, bytes(message[1] ?? EMPTY), Date.now())
     } catch (error) {
       return Promise.reject(error) // bad arguments reject, as zeromq's send() does
     }
     this.#arm()
-    return this.#enqueue(frames)
+    const frames: StreamFrames = [topic, body]
+    // Nothing queued and no send in flight (the usual case for an application that awaits each
+    // send): hand the message to the socket directly and return its promise, without the
+    // queue's promise and entry. #pumping keeps later frames (a timer's batch) behind it.
+    if (!this.#pumping && !writer.batchFull) {
+      this.#pumping = true
+      const sent = this.#socket.send(frames)
+      sent.then(this.#afterDirect, this.#afterDirect)
+      return sent
+    }
+    return this.#enqueue(writer.batchFull ? [frames, ...writer.flush()] : [frames])
+  }
+
+  /** After a direct send (see send()): the queue may have grown meanwhile. */
+  readonly #afterDirect = (): void => {
+    this.#pumping = false
+    if (this.#queueHead < this.#queue.length) void this.#pump()
   }
 
   /** Publish the pending digest batch now. */

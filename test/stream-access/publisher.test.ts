@@ -8,8 +8,8 @@ import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Certificate, CertificateStore, Publisher, Subscriber, signKeyPair } from "../../src/index.js"
-import { SecurePublisher, SecureSubscriber, type CommitInfo } from "../../src/stream-access/index.js"
-import { answerKeyRequest } from "../../src/stream-access/key-service.js"
+import { SecurePublisher, SecureSubscriber, StreamReader, type CommitInfo } from "../../src/stream-access/index.js"
+import { answerKeyRequest, keyRequest } from "../../src/stream-access/key-service.js"
 import * as zmq from "zeromq"
 
 describe("SecurePublisher", () => {
@@ -151,6 +151,68 @@ describe("SecurePublisher", () => {
     secure.close()
     sub.close()
     pub.close()
+  })
+
+  it("never has two socket sends pending (zeromq v6 allows one), keeps data and batches in order, and a failed send rejects only its own send()", async () => {
+    // A socket with zeromq's contract: a second send() while one is pending fails (EBUSY).
+    // Each send settles on a later turn, so the flush timer's batches interleave with data.
+    const sent: Uint8Array[][] = []
+    let pending = false
+    let failNext = false
+    const socket = {
+      send(message: Uint8Array[]): Promise<void> {
+        if (pending) return Promise.reject(Object.assign(new Error("EBUSY: a send is already pending"), { code: "EBUSY" }))
+        pending = true
+        return new Promise<void>((resolve, reject) =>
+          setImmediate(() => {
+            pending = false
+            if (failNext && message[0]?.[0] !== 0) {
+              // the next data message (not a batch on the control topic, which starts with \0)
+              failNext = false
+              reject(new Error("socket closed"))
+              return
+            }
+            sent.push(message)
+            resolve()
+          }),
+        )
+      },
+    }
+    const signing = signKeyPair()
+    const reader = Certificate.generate()
+    const publisher = new SecurePublisher({ socket, signingKey: signing, readers: [reader.publicKey], batchSize: 7 })
+    const reads = new StreamReader({ publicKey: reader.publicKey, secretKey: reader.secretKey as string, publisherKey: signing.publicKey })
+    reads.acceptWelcome(answerKeyRequest(publisher.writer, reader.publicKey, keyRequest()).reply[2] as Uint8Array, 0)
+    const COUNT = 100
+    const unawaited: Promise<void>[] = []
+    for (let i = 0; i < COUNT; i++) {
+      if (i === 50) {
+        failNext = true
+        await assert.rejects(publisher.send(["t", `m${i}`]), { message: "socket closed" })
+        continue
+      }
+      // Every few messages the application does not wait: sends queue behind each other.
+      if (i % 3 === 0) unawaited.push(publisher.send(["t", `m${i}`]))
+      else await publisher.send(["t", `m${i}`])
+      if (i % 10 === 0) await new Promise((r) => setTimeout(r, 2)) // the 1 ms timer's batch leaves
+    }
+    await Promise.all(unawaited)
+    await publisher.flush()
+    await publisher.close()
+    const bodies: string[] = []
+    const refused: string[] = []
+    for (const frames of sent) {
+      for (const e of reads.receive(frames, 0)) {
+        if (e.type === "message") bodies.push(new TextDecoder().decode(e.body))
+        else if (e.type === "rejected") refused.push(e.reason)
+      }
+    }
+    const expected = Array.from({ length: COUNT }, (_, i) => `m${i}`).filter((m) => m !== "m50")
+    assert.deepEqual(bodies, expected) // every message that was handed over, in order, verified
+    // The message whose send failed never reached the reader; the batch that lists it did,
+    // so nothing but that one gap (no unverified or forged message) shows.
+    assert.deepEqual(refused, [])
+    assert.ok(sent.some((f) => f[0]?.[0] === 0), "batches went out on the control topic")
   })
 
   it("turns each rescan of the reader directory into one commit", async () => {
