@@ -155,13 +155,13 @@ export class SecurePublisher extends EventEmitter {
     // Nothing queued and no send in flight (the usual case for an application that awaits each
     // send): hand the message to the socket directly and return its promise, without the
     // queue's promise and entry. #pumping keeps later frames (a timer's batch) behind it.
-    if (!this.#pumping && !writer.batchFull) {
+    if (!this.#pumping && !writer.batchDue) {
       this.#pumping = true
       const sent = this.#socket.send(frames)
       sent.then(this.#afterDirect, this.#afterDirect)
       return sent
     }
-    return this.#enqueue(writer.batchFull ? [frames, ...writer.flush()] : [frames])
+    return this.#enqueue(writer.batchDue ? [frames, ...writer.flush()] : [frames])
   }
 
   /** After a direct send (see send()): the queue may have grown meanwhile. */

@@ -123,6 +123,8 @@ export class StreamWriter {
   #batchFirst = 0
   /** Digests in the pending batch, and the batch being built (see sealBody()). */
   #count = 0
+  #due = false
+  #batchOpened = 0
   #batch = new Uint8Array(0)
   readonly #digest = new Uint8Array(DIGEST_BYTES)
   #batchDeadline: number | undefined
@@ -164,13 +166,13 @@ export class StreamWriter {
   /** Encrypt one message; returns it, followed by the signed batch when that is now full. */
   seal(topic: Uint8Array, body: Uint8Array, now: number): StreamFrames[] {
     const frames: StreamFrames[] = [[topic, this.sealBody(topic, body, now)]]
-    if (this.batchFull) frames.push(...this.flush())
+    if (this.batchDue) frames.push(...this.flush())
     return frames
   }
 
   /**
    * As seal(), without the per-message arrays: returns the DATA body frame (the topic frame is
-   * `topic` itself). When `batchFull` is then true, the caller must flush() and send that batch
+   * `topic` itself). When `batchDue` is then true, the caller must flush() and send that batch
    * after this message, as seal() does.
    */
   sealBody(topic: Uint8Array, body: Uint8Array, now: number): Uint8Array {
@@ -196,6 +198,7 @@ export class StreamWriter {
     this.#crypto.aeadEncryptInto(out.subarray(HEADER_BYTES), body, piece.subarray(4, 4 + tl + HEADER_BYTES), dataNonce(out, this.#nonce), this.tree.epochKey)
     if (this.#count === 0) {
       this.#batchFirst = seq
+      this.#batchOpened = now
       // At most one batch per batchDelay, but no wait after a quiet spell: a lone message on
       // an idle stream is signed at once (the end of the caller's turn), and under load a
       // digest waits at most batchDelay, so signatures stay at <= 1000 / batchDelay per second.
@@ -208,12 +211,23 @@ export class StreamWriter {
     this.#crypto.genericHashInto(this.#digest, piece)
     this.#batch.set(this.#digest, BATCH_AT + BATCH_HEAD + this.#count * DIGEST_BYTES)
     this.#count++
+    // Due when full, or when its deadline passed while the caller kept sending: an application
+    // that awaits each send() of a socket that resolves at once never lets the flush timer run
+    // (a socket yields to the event loop only every few hundred sends), so the bound on the
+    // wait (batchDelay) must not depend on that timer. A batch opened in this millisecond (the
+    // first message after a quiet spell) is left to the timer, which runs at the end of this
+    // turn, so a burst after a pause still shares one signature.
+    const deadline = this.#batchDeadline as number
+    this.#due = this.#count >= this.#batchSize || (now >= deadline && now > this.#batchOpened)
     return out
   }
 
-  /** True when the pending batch is full: flush() now (sealBody() callers; seal() does it). */
-  get batchFull(): boolean {
-    return this.#count >= this.#batchSize
+  /**
+   * True after sealBody() when the pending batch must leave now (full, or past its deadline):
+   * flush() and send it after that message (seal() does it).
+   */
+  get batchDue(): boolean {
+    return this.#due
   }
 
   /** When tick() must run for the pending batch to leave in time; undefined when none is pending. */
@@ -233,6 +247,7 @@ export class StreamWriter {
     if (count === 0) return []
     const block = this.#batch
     this.#count = 0
+    this.#due = false
     this.#batchDeadline = undefined
     this.#lastFlush = this.#lastNow
     // BATCH (codec.ts): version | kind | keyId | firstSeq (u64) | count (u16) | digests | signature
