@@ -183,7 +183,7 @@ export class SecureSubscriber extends EventEmitter {
     for (;;) {
       if (this.#queueHead < this.#queue.length) return this.#shift()
       const frames = await this.#socket.receive()
-      events.length = 0
+      if (events.length !== 0) events.length = 0 // most messages (held for their batch) leave no event
       this.#handle(reader.receive(frames, Date.now(), events))
     }
   }
