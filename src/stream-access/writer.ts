@@ -7,8 +7,9 @@
  * and body) joins a batch; the batch leaves, signed with Ed25519 under the publisher's
  * long-term key, after `batchSize` messages (128) or `batchDelay` ms (1), whichever comes first,
  * and at most once per `batchDelay` unless full (the first message after a quiet spell goes at
- * once). A reader delivers a message only once a valid batch lists its digest, so the added
- * delivery wait is bounded by `batchDelay` (plus transit). A reader that holds the data key can encrypt,
+ * once). The deadline is checked by tick() and on every seal (`batchDue`), so it holds even when
+ * the caller never lets a timer run. A reader delivers a message only once a valid batch lists
+ * its digest, so the added delivery wait is bounded by `batchDelay` (plus transit). A reader that holds the data key can encrypt,
  * but cannot sign, so its forgeries are never delivered.
  */
 import { aeadEncryptInto } from "../crypto/aead.js"
