@@ -157,7 +157,14 @@ export class SecurePublisher extends EventEmitter {
     // queue's promise and entry. #pumping keeps later frames (a timer's batch) behind it.
     if (!this.#pumping && !writer.batchDue) {
       this.#pumping = true
-      const sent = this.#socket.send(frames)
+      let sent: Promise<void>
+      try {
+        sent = this.#socket.send(frames)
+      } catch (error) {
+        // Ironhouse's and zeromq's sockets throw EBADF / EBUSY instead of rejecting.
+        this.#afterDirect()
+        return Promise.reject(error)
+      }
       sent.then(this.#afterDirect, this.#afterDirect)
       return sent
     }

@@ -79,6 +79,7 @@ export const DEFAULT_MAX_INLINE_JOINS = 16
 /** Where the BATCH body starts in the block a batch is built in (after BATCH_CONTEXT), and its fixed head. */
 const BATCH_AT = BATCH_CONTEXT.length
 const BATCH_HEAD = 20
+const batchBlockBytes = (digests: number): number => BATCH_AT + BATCH_HEAD + digests * DIGEST_BYTES + SIGNATURE_BYTES
 
 /** Key id of a publisher: the first 8 octets of BLAKE2b-128 of its Ed25519 public key. */
 export function publisherKeyId(signingPublicKey: Uint8Array): Uint8Array {
@@ -205,12 +206,19 @@ export class StreamWriter {
       // digest waits at most batchDelay, so signatures stay at <= 1000 / batchDelay per second.
       this.#batchDeadline = Math.max(now, this.#lastFlush + this.#batchDelay)
       // The batch is built in place, BATCH_CONTEXT || BATCH body || room for the signature, so
-      // each digest goes straight to its slot and signing needs no copy (see flush()).
-      this.#batch = new Uint8Array(BATCH_AT + BATCH_HEAD + this.#batchSize * DIGEST_BYTES + SIGNATURE_BYTES)
+      // each digest goes straight to its slot and signing needs no copy (see flush()); room for
+      // up to 128 digests at first (a lone message on a sparse stream), grown when needed.
+      this.#batch = new Uint8Array(batchBlockBytes(Math.min(this.#batchSize, DEFAULT_BATCH_SIZE)))
+    }
+    const at = BATCH_AT + BATCH_HEAD + this.#count * DIGEST_BYTES
+    if (at + DIGEST_BYTES + SIGNATURE_BYTES > this.#batch.length) {
+      const grown = new Uint8Array(batchBlockBytes(Math.min(this.#batchSize, 2 * this.#count)))
+      grown.set(this.#batch.subarray(0, at))
+      this.#batch = grown
     }
     // The digest through a fixed 32-octet scratch: no allocation per message.
     this.#crypto.genericHashInto(this.#digest, piece)
-    this.#batch.set(this.#digest, BATCH_AT + BATCH_HEAD + this.#count * DIGEST_BYTES)
+    this.#batch.set(this.#digest, at)
     this.#count++
     // Due when full, or when its deadline passed while the caller kept sending: an application
     // that awaits each send() of a socket that resolves at once never lets the flush timer run

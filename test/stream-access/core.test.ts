@@ -95,6 +95,15 @@ describe("stream access core", () => {
     assert.deepEqual(delivered, ["a", "b", "c", "d", "e", "f"])
   })
 
+  it("a batch larger than 128 digests (its block grows) is signed and verified whole", () => {
+    const { writer, alice } = setup({ batchSize: 300 })
+    const frames = Array.from({ length: 300 }, (_, i) => writer.seal(text("t"), text(`m${i}`), 0)).flat()
+    assert.equal(frames.length, 301) // 300 messages, then the full batch
+    const batch = frames[300] as [Uint8Array, Uint8Array]
+    assert.equal(batch[1].length, 20 + 300 * 32 + 64)
+    assert.deepEqual(messages(feed(alice, frames)), Array.from({ length: 300 }, (_, i) => `m${i}`))
+  })
+
   it("a reader holding the data key cannot forge: others reject its message as forged or unverified", () => {
     const { writer, alice } = setup({ batchSize: 4 })
     const genuine = writer.seal(text("orders"), text("buy 10"), 0) // seq 0, batch still open
