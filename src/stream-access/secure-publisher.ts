@@ -177,10 +177,13 @@ export class SecurePublisher extends EventEmitter {
     if (this.#queueHead < this.#queue.length) void this.#pump()
   }
 
-  /** Publish the pending digest batch now. */
+  /**
+   * Publish the pending digest batch now. Resolves once it, and everything queued before it
+   * (a batch the flush timer emitted, sends not awaited), is handed to the socket.
+   */
   flush(): Promise<void> {
     if (this.#writer === undefined) return (this.#starting as Promise<void>).then(() => this.flush())
-    return this.#enqueue(this.#writer.flush())
+    return this.#enqueueAfterAll(this.#writer.flush())
   }
 
   /** Add and remove readers now (one commit, one new epoch). */
@@ -234,7 +237,7 @@ export class SecurePublisher extends EventEmitter {
     await this.#starting?.catch(() => undefined)
     if (this.#closed) return
     const writer = this.#writer
-    const last = writer === undefined ? Promise.resolve() : this.#enqueue(writer.flush())
+    const last = writer === undefined ? Promise.resolve() : this.#enqueueAfterAll(writer.flush())
     this.#closed = true
     this.#timer?.cancel()
     clearInterval(this.#rotation)
@@ -289,6 +292,15 @@ export class SecurePublisher extends EventEmitter {
     if (frames.length === 0) return RESOLVED
     return new Promise<void>((resolve, reject) => {
       this.#queue.push({ frames, resolve, reject })
+      if (!this.#pumping) void this.#pump()
+    })
+  }
+
+  /** As #enqueue, but with no frames it still waits for what is queued or in flight. */
+  #enqueueAfterAll(frames: StreamFrames[]): Promise<void> {
+    if (frames.length > 0 || (!this.#pumping && this.#queueHead >= this.#queue.length)) return this.#enqueue(frames)
+    return new Promise<void>((resolve, reject) => {
+      this.#queue.push({ frames, resolve, reject }) // a marker: resolved when the pump reaches it
       if (!this.#pumping) void this.#pump()
     })
   }

@@ -210,6 +210,8 @@ describe("SecurePublisher", () => {
       if (i % 10 === 0) await new Promise((r) => setTimeout(r, 2)) // the 1 ms timer's batch leaves
     }
     await Promise.all(unawaited)
+    // flush() resolves only once everything queued before it, a batch the 1 ms timer emitted
+    // included, is with the socket: nothing may still be on its way when the test reads `sent`.
     await publisher.flush()
     await publisher.close()
     const bodies: string[] = []
@@ -226,6 +228,38 @@ describe("SecurePublisher", () => {
     // did, so nothing but those gaps (no unverified or forged message) shows.
     assert.deepEqual(refused, [])
     assert.ok(sent.some((f) => f[0]?.[0] === 0), "batches went out on the control topic")
+  })
+
+  it("flush() and close() wait for a batch the timer queued behind a send still in flight", async () => {
+    await cryptoReady()
+    const sent: Uint8Array[][] = []
+    const releases: (() => void)[] = []
+    // Each send stays pending until the test releases it.
+    const socket = {
+      send: (message: Uint8Array[]) =>
+        new Promise<void>((resolve) =>
+          releases.push(() => {
+            sent.push(message)
+            resolve()
+          }),
+        ),
+    }
+    const publisher = new SecurePublisher({ socket, signingKey: signKeyPair(), readers: [Certificate.generate().publicKey] })
+    const first = publisher.send(["t", "m0"]) // in flight, not released
+    await new Promise((r) => setTimeout(r, 20)) // the timer signs m0's batch, which queues behind it
+    let flushed = false
+    const flushing = publisher.flush().then(() => (flushed = true))
+    await new Promise((r) => setImmediate(r))
+    assert.equal(flushed, false, "flush() resolved while the batch was still queued")
+    while (releases.length > 0) {
+      ;(releases.shift() as () => void)()
+      await new Promise((r) => setImmediate(r))
+    }
+    await first
+    await flushing
+    assert.equal(sent.length, 2)
+    assert.equal(sent[1]?.[0]?.[0], 0, "the second message is the batch on the control topic")
+    await publisher.close()
   })
 
   it("turns each rescan of the reader directory into one commit", async () => {
