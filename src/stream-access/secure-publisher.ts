@@ -311,12 +311,20 @@ export class SecurePublisher extends EventEmitter {
       while (this.#queueHead < this.#queue.length) {
         const entry = this.#queue[this.#queueHead] as Outgoing
         this.#queue[this.#queueHead++] = undefined
-        try {
-          for (let i = 0; i < entry.frames.length; i++) await this.#socket.send(entry.frames[i] as StreamFrames)
-          entry.resolve()
-        } catch (error) {
-          entry.reject(error)
+        // Every frame is tried even after one fails: a data message whose send fails must not
+        // take the batch after it (which lists up to batchSize earlier messages) down with it.
+        let failed = false
+        let failure: unknown
+        for (let i = 0; i < entry.frames.length; i++) {
+          try {
+            await this.#socket.send(entry.frames[i] as StreamFrames)
+          } catch (error) {
+            if (!failed) failure = error
+            failed = true
+          }
         }
+        if (failed) entry.reject(failure)
+        else entry.resolve()
         if (this.#queueHead >= 1024 && this.#queueHead * 2 >= this.#queue.length) {
           this.#queue.splice(0, this.#queueHead)
           this.#queueHead = 0
