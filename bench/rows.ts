@@ -49,6 +49,11 @@ export const StreamAccessTest = {
   REVOCATION_MS_1K: "revocation time, 1000 readers",
   REVOCATION_MS_10K: "revocation time, 10000 readers",
   REVOCATION_MS_100K: "revocation time, 100000 readers",
+  // CPU per message in one process, no sockets (bench/stream-access-cpu.ts): what bounds the pub-sub rows
+  CPU_PUBLISHER_CRYPTO: "CPU per message, publisher crypto",
+  CPU_READER_CRYPTO: "CPU per message, reader crypto",
+  CPU_SEAL: "CPU per message, StreamWriter.seal",
+  CPU_RECEIVE: "CPU per message, StreamReader.receive",
 } as const
 
 // h15-bulk (issue 13 item 6): rows that show how cost grows (bench/scaling-plan.ts), each ≥ 1× zeromq.

@@ -5,6 +5,8 @@
  *   pub-sub latency median, plain / stream access (default batchDelay 1 ms, and 0)   64 B,
  *       one process, Ironhouse sockets
  *   revocation message size / compute time   one revocation at 1,000 / 10,000 / 100,000 readers
+ *   CPU per message (publisher / reader crypto, seal, receive)   256 B and 4 KiB, one process,
+ *       no sockets: what stream access adds per message on each side (bench/stream-access-cpu.ts)
  * Targets (issue 10), compared by hand from these rows: stream access ≥ 0.3× plain at 256 B
  * (same column, same run); a revocation at 100,000 readers ≤ 4 KiB and ≤ 50 ms.
  */
@@ -107,6 +109,25 @@ export function planStreamAccess(settings: Settings): Measurement[] {
       ],
       scenario: {
         server: role("stream-access-revocation", { impl: "ironhouse", security, count: readers }),
+        clients: () => [],
+        resultFrom: "server",
+        timeoutMs: 120_000,
+      },
+    })
+  }
+  const cpuRows = [
+    [StreamAccessTest.CPU_PUBLISHER_CRYPTO, "publisherCrypto"],
+    [StreamAccessTest.CPU_READER_CRYPTO, "readerCrypto"],
+    [StreamAccessTest.CPU_SEAL, "seal"],
+    [StreamAccessTest.CPU_RECEIVE, "receive"],
+  ] as const
+  for (const size of STREAM_SIZES) {
+    plan.push({
+      group: `stream-access CPU per message ${size >= 1024 ? `${size / 1024} KiB` : `${size} B`}`,
+      column: "ironhouse",
+      rows: cpuRows.map(([test, field]) => ({ key: { test, security, size, unit: Unit.MICROSECONDS }, read: (r: Fields) => num(r, field) })),
+      scenario: {
+        server: role("stream-access-cpu", { impl: "ironhouse", security, size }),
         clients: () => [],
         resultFrom: "server",
         timeoutMs: 120_000,

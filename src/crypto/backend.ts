@@ -112,4 +112,38 @@ export interface CryptoBackend {
   sealedBoxOpen(box: Uint8Array, publicKey: Uint8Array, secretKey: Uint8Array): Uint8Array | undefined
   /** crypto_generichash (BLAKE2b) of the concatenation of `parts`, optionally keyed. */
   genericHash(outputLength: number, parts: readonly Uint8Array[], key?: Uint8Array): Uint8Array
+  /**
+   * Unkeyed crypto_generichash of `message` into `output` (its length, 16..64, is the digest
+   * length): the per-message digest of stream access, with no output allocation.
+   */
+  genericHashInto(output: Uint8Array, message: Uint8Array): void
+}
+
+/** The stream-access methods above, which ./sodium-native-stream.ts and ./libsodium-wrappers-stream.ts provide. */
+export const STREAM_METHOD_NAMES = [
+  "aeadEncryptInto",
+  "aeadDecryptInto",
+  "signSeedKeyPair",
+  "signDetached",
+  "verifyDetached",
+  "sealedBox",
+  "sealedBoxOpen",
+  "genericHash",
+  "genericHashInto",
+] as const
+export type StreamMethods = Pick<CryptoBackend, (typeof STREAM_METHOD_NAMES)[number]>
+
+/** Octets a sealed box adds (ephemeral public key 32 + MAC 16). */
+export const SEALED_BOX_OVERHEAD = 48
+
+/**
+ * Both libraries report a failed verification (AEAD tag, signature, sealed box) by throwing;
+ * stream access reports it as a value. Runs `attempt`, and gives `failed` when it throws.
+ */
+export function orOnThrow<T, F>(attempt: () => T, failed: F): T | F {
+  try {
+    return attempt()
+  } catch {
+    return failed
+  }
 }

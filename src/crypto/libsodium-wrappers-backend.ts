@@ -5,7 +5,7 @@
  * library needs; the native backend has none.
  */
 import { ErrorCode, ProtocolError } from "../errors.js"
-import { backendUnavailable, BackendName, type CryptoBackend } from "./backend.js"
+import { backendUnavailable, BackendName, type CryptoBackend, type StreamMethods } from "./backend.js"
 import { libsodiumWrappersStreamMethods } from "./libsodium-wrappers-stream.js"
 
 type Sodium = typeof import("libsodium-wrappers").default
@@ -22,7 +22,7 @@ export async function loadLibsodiumWrappers(): Promise<CryptoBackend> {
 }
 
 // Stream access (issue 10): its methods come from ./libsodium-wrappers-stream.ts, spread in above.
-type CoreMethods = Omit<CryptoBackend, keyof ReturnType<typeof libsodiumWrappersStreamMethods>>
+type CoreMethods = Omit<CryptoBackend, keyof StreamMethods>
 
 function libsodiumWrappersBackend(sodium: Sodium): CoreMethods {
   return {

@@ -8,7 +8,7 @@
  */
 import { createRequire } from "node:module"
 import { ErrorCode, ProtocolError } from "../errors.js"
-import { backendUnavailable, BackendName, type CryptoBackend } from "./backend.js"
+import { backendUnavailable, BackendName, type CryptoBackend, type StreamMethods } from "./backend.js"
 import { hsalsa20ZeroInput } from "./hsalsa20.js"
 import { sodiumNativeStreamMethods } from "./sodium-native-stream.js"
 
@@ -65,7 +65,7 @@ export function loadSodiumNative(
 }
 
 // Stream access (issue 10): its methods come from ./sodium-native-stream.ts, spread in above.
-type CoreMethods = Omit<CryptoBackend, keyof ReturnType<typeof sodiumNativeStreamMethods>>
+type CoreMethods = Omit<CryptoBackend, keyof StreamMethods>
 
 function sodiumNativeBackend(sodium: SodiumNative): CoreMethods {
   return {

@@ -1,9 +1,10 @@
 /**
  * The stream-access primitives (issue 10) on sodium-native: XChaCha20-Poly1305-IETF, Ed25519,
  * sealed boxes and BLAKE2b, all writing into caller buffers. Spread into the backend object by
- * ./sodium-native-backend.ts.
+ * ./sodium-native-backend.ts. What both backends share (the method list, the sealed-box
+ * overhead, failure as a value) is in ./backend.ts.
  */
-import { backendUnavailable, BackendName, type CryptoBackend } from "./backend.js"
+import { backendUnavailable, BackendName, orOnThrow, SEALED_BOX_OVERHEAD, type StreamMethods } from "./backend.js"
 
 /** The part of sodium-native's API these primitives use (it ships no type declarations). */
 interface SodiumNativeStream {
@@ -31,20 +32,6 @@ const STREAM_FUNCTIONS: readonly (keyof SodiumNativeStream)[] = [
   "crypto_generichash_batch",
 ]
 
-type StreamMethods = Pick<
-  CryptoBackend,
-  | "aeadEncryptInto"
-  | "aeadDecryptInto"
-  | "signSeedKeyPair"
-  | "signDetached"
-  | "verifyDetached"
-  | "sealedBox"
-  | "sealedBoxOpen"
-  | "genericHash"
->
-
-const SEAL_BYTES = 48
-
 /** The stream-access methods over the loaded sodium-native module; throws when it lacks one. */
 export function sodiumNativeStreamMethods(mod: unknown): StreamMethods {
   const record = mod as Record<string, unknown>
@@ -58,11 +45,11 @@ export function sodiumNativeStreamMethods(mod: unknown): StreamMethods {
       sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(output, message, ad, null, nonce, key)
     },
     aeadDecryptInto(output, ciphertext, ad, nonce, key): boolean {
+      // sodium-native throws when the tag does not verify (lengths were checked).
       try {
         sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(output, null, ciphertext, ad, nonce, key)
         return true
       } catch {
-        // sodium-native throws when the tag does not verify (lengths were checked).
         return false
       }
     },
@@ -81,18 +68,14 @@ export function sodiumNativeStreamMethods(mod: unknown): StreamMethods {
       return sodium.crypto_sign_verify_detached(signature, message, publicKey)
     },
     sealedBox(message, publicKey): Uint8Array {
-      const box = new Uint8Array(message.length + SEAL_BYTES)
+      const box = new Uint8Array(message.length + SEALED_BOX_OVERHEAD)
       sodium.crypto_box_seal(box, message, publicKey)
       return box
     },
     sealedBoxOpen(box, publicKey, secretKey): Uint8Array | undefined {
-      const message = new Uint8Array(box.length - SEAL_BYTES)
-      try {
-        if (sodium.crypto_box_seal_open(message, box, publicKey, secretKey)) return message
-      } catch {
-        // a low-order ephemeral key makes libsodium fail: not openable
-      }
-      return undefined
+      const message = new Uint8Array(box.length - SEALED_BOX_OVERHEAD)
+      // A low-order ephemeral key makes libsodium fail (a throw here): not openable.
+      return orOnThrow(() => sodium.crypto_box_seal_open(message, box, publicKey, secretKey), false) ? message : undefined
     },
     genericHash(outputLength, parts, key): Uint8Array {
       const out = new Uint8Array(outputLength)
@@ -102,6 +85,9 @@ export function sodiumNativeStreamMethods(mod: unknown): StreamMethods {
       } else if (key === undefined) sodium.crypto_generichash_batch(out, parts as Uint8Array[])
       else sodium.crypto_generichash_batch(out, parts as Uint8Array[], key)
       return out
+    },
+    genericHashInto(output, message): void {
+      sodium.crypto_generichash(output, message)
     },
   }
 }

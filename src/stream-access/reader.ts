@@ -200,7 +200,6 @@ export class StreamReader {
   readonly #nonce = new Uint8Array(24)
   #scratch = new Uint8Array(512)
   #lastViews: MessageViews | undefined
-  readonly #hashParts: Uint8Array[] = [new Uint8Array(0)]
   readonly #slab: Slab
   readonly #crypto: CryptoBackend = cryptoBackend()
   /** Highest sequence number a recent batch covers (no lookup for messages above it). */
@@ -369,8 +368,8 @@ export class StreamReader {
       events.push({ type: "rejected", reason: "decrypt-failed", epoch, seq })
       return
     }
-    this.#hashParts[0] = input
-    const digest = this.#crypto.genericHash(DIGEST_BYTES, this.#hashParts)
+    const digest = new Uint8Array(DIGEST_BYTES)
+    this.#crypto.genericHashInto(digest, input)
     const held: Held = { topic, body: plain, digest, epoch, seq, at: now }
     // Its batch may already have arrived (a message delayed on another path).
     if (seq <= this.#recentTop) for (const batch of this.#recent) {

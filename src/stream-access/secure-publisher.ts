@@ -64,6 +64,7 @@ interface Outgoing {
 }
 
 const RESOLVED = Promise.resolve()
+const EMPTY = new Uint8Array(0)
 
 function isStore(value: unknown): value is CertificateStore {
   return typeof value === "object" && value !== null && typeof (value as CertificateStore).certificates === "function" && typeof (value as CertificateStore).on === "function"
@@ -141,20 +142,48 @@ export class SecurePublisher extends EventEmitter {
     }
     const writer = this.#writer
     if (writer === undefined) return (this.#starting as Promise<void>).then(() => this.send(message))
-    let frames: StreamFrames[]
+    let topic: Uint8Array
+    let body: Uint8Array
     try {
-      frames = writer.seal(bytes(message[0]), bytes(message[1] ?? new Uint8Array(0)), Date.now())
+      topic = bytes(message[0])
+      body = writer.sealBody(topic, bytes(message[1] ?? EMPTY), Date.now())
     } catch (error) {
       return Promise.reject(error) // bad arguments reject, as zeromq's send() does
     }
     this.#arm()
-    return this.#enqueue(frames)
+    const frames: StreamFrames = [topic, body]
+    // Nothing queued and no send in flight (the usual case for an application that awaits each
+    // send): hand the message to the socket directly and return its promise, without the
+    // queue's promise and entry. #pumping keeps later frames (a timer's batch) behind it.
+    if (!this.#pumping && !writer.batchDue) {
+      this.#pumping = true
+      let sent: Promise<void>
+      try {
+        sent = this.#socket.send(frames)
+      } catch (error) {
+        // Ironhouse's and zeromq's sockets throw EBADF / EBUSY instead of rejecting.
+        this.#afterDirect()
+        return Promise.reject(error)
+      }
+      sent.then(this.#afterDirect, this.#afterDirect)
+      return sent
+    }
+    return this.#enqueue(writer.batchDue ? [frames, ...writer.flush()] : [frames])
   }
 
-  /** Publish the pending digest batch now. */
+  /** After a direct send (see send()): the queue may have grown meanwhile. */
+  readonly #afterDirect = (): void => {
+    this.#pumping = false
+    if (this.#queueHead < this.#queue.length) void this.#pump()
+  }
+
+  /**
+   * Publish the pending digest batch now. Resolves once it, and everything queued before it
+   * (a batch the flush timer emitted, sends not awaited), is handed to the socket.
+   */
   flush(): Promise<void> {
     if (this.#writer === undefined) return (this.#starting as Promise<void>).then(() => this.flush())
-    return this.#enqueue(this.#writer.flush())
+    return this.#enqueueAfterAll(this.#writer.flush())
   }
 
   /** Add and remove readers now (one commit, one new epoch). */
@@ -208,7 +237,7 @@ export class SecurePublisher extends EventEmitter {
     await this.#starting?.catch(() => undefined)
     if (this.#closed) return
     const writer = this.#writer
-    const last = writer === undefined ? Promise.resolve() : this.#enqueue(writer.flush())
+    const last = writer === undefined ? Promise.resolve() : this.#enqueueAfterAll(writer.flush())
     this.#closed = true
     this.#timer?.cancel()
     clearInterval(this.#rotation)
@@ -267,18 +296,35 @@ export class SecurePublisher extends EventEmitter {
     })
   }
 
+  /** As #enqueue, but with no frames it still waits for what is queued or in flight. */
+  #enqueueAfterAll(frames: StreamFrames[]): Promise<void> {
+    if (frames.length > 0 || (!this.#pumping && this.#queueHead >= this.#queue.length)) return this.#enqueue(frames)
+    return new Promise<void>((resolve, reject) => {
+      this.#queue.push({ frames, resolve, reject }) // a marker: resolved when the pump reaches it
+      if (!this.#pumping) void this.#pump()
+    })
+  }
+
   async #pump(): Promise<void> {
     this.#pumping = true
     try {
       while (this.#queueHead < this.#queue.length) {
         const entry = this.#queue[this.#queueHead] as Outgoing
         this.#queue[this.#queueHead++] = undefined
-        try {
-          for (let i = 0; i < entry.frames.length; i++) await this.#socket.send(entry.frames[i] as StreamFrames)
-          entry.resolve()
-        } catch (error) {
-          entry.reject(error)
+        // Every frame is tried even after one fails: a data message whose send fails must not
+        // take the batch after it (which lists up to batchSize earlier messages) down with it.
+        let failed = false
+        let failure: unknown
+        for (let i = 0; i < entry.frames.length; i++) {
+          try {
+            await this.#socket.send(entry.frames[i] as StreamFrames)
+          } catch (error) {
+            if (!failed) failure = error
+            failed = true
+          }
         }
+        if (failed) entry.reject(failure)
+        else entry.resolve()
         if (this.#queueHead >= 1024 && this.#queueHead * 2 >= this.#queue.length) {
           this.#queue.splice(0, this.#queueHead)
           this.#queueHead = 0

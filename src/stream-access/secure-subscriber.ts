@@ -160,22 +160,30 @@ export class SecureSubscriber extends EventEmitter {
   }
 
   /** The next verified message: [topic, body]. */
-  async receive(): Promise<[Buffer, Buffer]> {
+  receive(): Promise<[Buffer, Buffer]> {
+    // Most messages come out of the queue a verified batch filled: no async function for them.
+    if (this.#queueHead < this.#queue.length) return Promise.resolve(this.#shift())
+    return this.#receiveFromSocket()
+  }
+
+  #shift(): [Buffer, Buffer] {
+    const next = this.#queue[this.#queueHead] as [Buffer, Buffer]
+    this.#queue[this.#queueHead++] = undefined
+    if (this.#queueHead === this.#queue.length) {
+      this.#queue.length = 0
+      this.#queueHead = 0
+    }
+    return next
+  }
+
+  async #receiveFromSocket(): Promise<[Buffer, Buffer]> {
     if (this.#reader === undefined) await this.#starting
     const reader = this.reader
     const events = this.#events
     for (;;) {
-      if (this.#queueHead < this.#queue.length) {
-        const next = this.#queue[this.#queueHead] as [Buffer, Buffer]
-        this.#queue[this.#queueHead++] = undefined
-        if (this.#queueHead === this.#queue.length) {
-          this.#queue.length = 0
-          this.#queueHead = 0
-        }
-        return next
-      }
+      if (this.#queueHead < this.#queue.length) return this.#shift()
       const frames = await this.#socket.receive()
-      events.length = 0
+      if (events.length !== 0) events.length = 0 // most messages (held for their batch) leave no event
       this.#handle(reader.receive(frames, Date.now(), events))
     }
   }

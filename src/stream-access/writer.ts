@@ -7,8 +7,9 @@
  * and body) joins a batch; the batch leaves, signed with Ed25519 under the publisher's
  * long-term key, after `batchSize` messages (128) or `batchDelay` ms (1), whichever comes first,
  * and at most once per `batchDelay` unless full (the first message after a quiet spell goes at
- * once). A reader delivers a message only once a valid batch lists its digest, so the added
- * delivery wait is bounded by `batchDelay` (plus transit). A reader that holds the data key can encrypt,
+ * once). The deadline is checked by tick() and on every seal (`batchDue`), so it holds even when
+ * the caller never lets a timer run. A reader delivers a message only once a valid batch lists
+ * its digest, so the added delivery wait is bounded by `batchDelay` (plus transit). A reader that holds the data key can encrypt,
  * but cannot sign, so its forgeries are never delivered.
  */
 import { aeadEncryptInto } from "../crypto/aead.js"
@@ -25,19 +26,22 @@ import {
   controlTopic,
   dataNonce,
   DIGEST_BYTES,
-  encodeBatchUnsigned,
   encodeCommitUnsigned,
   encodeWelcomeUnsigned,
   EPOCH_KEY_NODE,
   HEADER_BYTES,
+  Kind,
   MAX_BATCH,
   SALT_BYTES,
+  SIGNATURE_BYTES,
   startsWith,
   TAG_BYTES,
   WELCOME_CONTEXT,
   wrapAd,
+  VERSION,
   wrapNonce,
   writeHeader,
+  writeU64,
   Slab,
   type EncodedJoin,
   type EncodedWrap,
@@ -71,6 +75,11 @@ export interface StreamWriterOptions {
 export const DEFAULT_BATCH_SIZE = 128
 export const DEFAULT_BATCH_DELAY = 1
 export const DEFAULT_MAX_INLINE_JOINS = 16
+
+/** Where the BATCH body starts in the block a batch is built in (after BATCH_CONTEXT), and its fixed head. */
+const BATCH_AT = BATCH_CONTEXT.length
+const BATCH_HEAD = 20
+const batchBlockBytes = (digests: number): number => BATCH_AT + BATCH_HEAD + digests * DIGEST_BYTES + SIGNATURE_BYTES
 
 /** Key id of a publisher: the first 8 octets of BLAKE2b-128 of its Ed25519 public key. */
 export function publisherKeyId(signingPublicKey: Uint8Array): Uint8Array {
@@ -114,7 +123,12 @@ export class StreamWriter {
   readonly #random: (n: number) => Uint8Array
   #seq = 0
   #batchFirst = 0
-  #digests: Uint8Array[] = []
+  /** Digests in the pending batch, and the batch being built (see sealBody()). */
+  #count = 0
+  #due = false
+  #batchOpened = 0
+  #batch = new Uint8Array(0)
+  readonly #digest = new Uint8Array(DIGEST_BYTES)
   #batchDeadline: number | undefined
   /** When the last batch left (-Infinity: none yet), and the latest `now` seen. */
   #lastFlush = -Infinity
@@ -123,7 +137,6 @@ export class StreamWriter {
   readonly #nonce = new Uint8Array(24)
   readonly #slab = new Slab()
   readonly #crypto: CryptoBackend = cryptoBackend()
-  readonly #hashParts: Uint8Array[] = [new Uint8Array(0)]
 
   /**
    * Needs the crypto backend ready (with libsodium-wrappers, after `await cryptoReady()`);
@@ -154,6 +167,17 @@ export class StreamWriter {
 
   /** Encrypt one message; returns it, followed by the signed batch when that is now full. */
   seal(topic: Uint8Array, body: Uint8Array, now: number): StreamFrames[] {
+    const frames: StreamFrames[] = [[topic, this.sealBody(topic, body, now)]]
+    if (this.batchDue) frames.push(...this.flush())
+    return frames
+  }
+
+  /**
+   * As seal(), without the per-message arrays: returns the DATA body frame (the topic frame is
+   * `topic` itself). When `batchDue` is then true, the caller must flush() and send that batch
+   * after this message, as seal() does.
+   */
+  sealBody(topic: Uint8Array, body: Uint8Array, now: number): Uint8Array {
     if (!(topic instanceof Uint8Array) || !(body instanceof Uint8Array)) throw new TypeError("StreamWriter.seal: expected topic and body as Uint8Array")
     if (startsWith(topic, CONTROL_PREFIX)) throw new RangeError("StreamWriter.seal: topics starting with the reserved control prefix (\\0ih-sa/) are not allowed")
     const seq = this.#seq++
@@ -174,19 +198,45 @@ export class StreamWriter {
     // Hot path: the backend directly (arguments are ours and of the right sizes), as the CURVE
     // message codec does; aeadEncryptInto() would check them again.
     this.#crypto.aeadEncryptInto(out.subarray(HEADER_BYTES), body, piece.subarray(4, 4 + tl + HEADER_BYTES), dataNonce(out, this.#nonce), this.tree.epochKey)
-    this.#hashParts[0] = piece
-    const digest = this.#crypto.genericHash(DIGEST_BYTES, this.#hashParts)
-    if (this.#digests.length === 0) {
+    if (this.#count === 0) {
       this.#batchFirst = seq
+      this.#batchOpened = now
       // At most one batch per batchDelay, but no wait after a quiet spell: a lone message on
       // an idle stream is signed at once (the end of the caller's turn), and under load a
       // digest waits at most batchDelay, so signatures stay at <= 1000 / batchDelay per second.
       this.#batchDeadline = Math.max(now, this.#lastFlush + this.#batchDelay)
+      // The batch is built in place, BATCH_CONTEXT || BATCH body || room for the signature, so
+      // each digest goes straight to its slot and signing needs no copy (see flush()); room for
+      // up to 128 digests at first (a lone message on a sparse stream), grown when needed.
+      this.#batch = new Uint8Array(batchBlockBytes(Math.min(this.#batchSize, DEFAULT_BATCH_SIZE)))
     }
-    this.#digests.push(digest)
-    const frames: StreamFrames[] = [[topic, out]]
-    if (this.#digests.length >= this.#batchSize) frames.push(...this.flush())
-    return frames
+    const at = BATCH_AT + BATCH_HEAD + this.#count * DIGEST_BYTES
+    if (at + DIGEST_BYTES + SIGNATURE_BYTES > this.#batch.length) {
+      const grown = new Uint8Array(batchBlockBytes(Math.min(this.#batchSize, 2 * this.#count)))
+      grown.set(this.#batch.subarray(0, at))
+      this.#batch = grown
+    }
+    // The digest through a fixed 32-octet scratch: no allocation per message.
+    this.#crypto.genericHashInto(this.#digest, piece)
+    this.#batch.set(this.#digest, at)
+    this.#count++
+    // Due when full, or when its deadline passed while the caller kept sending: an application
+    // that awaits each send() of a socket that resolves at once never lets the flush timer run
+    // (a socket yields to the event loop only every few hundred sends), so the bound on the
+    // wait (batchDelay) must not depend on that timer. A batch opened in this millisecond (the
+    // first message after a quiet spell) is left to the timer, which runs at the end of this
+    // turn, so a burst after a pause still shares one signature.
+    const deadline = this.#batchDeadline as number
+    this.#due = this.#count >= this.#batchSize || (now >= deadline && now > this.#batchOpened)
+    return out
+  }
+
+  /**
+   * True after sealBody() when the pending batch must leave now (full, or past its deadline):
+   * flush() and send it after that message (seal() does it).
+   */
+  get batchDue(): boolean {
+    return this.#due
   }
 
   /** When tick() must run for the pending batch to leave in time; undefined when none is pending. */
@@ -202,13 +252,24 @@ export class StreamWriter {
 
   /** Emit the pending batch now (if any). */
   flush(): StreamFrames[] {
-    if (this.#digests.length === 0) return []
-    const unsigned = encodeBatchUnsigned(this.keyId, this.#batchFirst, this.#digests)
-    this.#digests = []
+    const count = this.#count
+    if (count === 0) return []
+    const block = this.#batch
+    this.#count = 0
+    this.#due = false
     this.#batchDeadline = undefined
     this.#lastFlush = this.#lastNow
-    const signature = signDetached(concat(BATCH_CONTEXT, unsigned), this.#secretKey)
-    return [[this.controlTopic, concat(unsigned, signature)]]
+    // BATCH (codec.ts): version | kind | keyId | firstSeq (u64) | count (u16) | digests | signature
+    block.set(BATCH_CONTEXT, 0)
+    block[BATCH_AT] = VERSION
+    block[BATCH_AT + 1] = Kind.BATCH
+    block.set(this.keyId, BATCH_AT + 2)
+    const view = new DataView(block.buffer, block.byteOffset, block.byteLength)
+    writeU64(view, BATCH_AT + 10, this.#batchFirst)
+    view.setUint16(BATCH_AT + 18, count)
+    const end = BATCH_AT + BATCH_HEAD + count * DIGEST_BYTES
+    block.set(signDetached(block.subarray(0, end), this.#secretKey), end)
+    return [[this.controlTopic, block.subarray(BATCH_AT, end + SIGNATURE_BYTES)]]
   }
 
   /**

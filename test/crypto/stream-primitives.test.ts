@@ -163,4 +163,17 @@ describe("BLAKE2b", () => {
       assert.throws(() => genericHash(32, data, new Uint8Array(8)), { name: "RangeError" })
     })
   })
+
+  it("genericHashInto (the per-message digest) writes BLAKE2b of the output's length into a view, nothing around it", async () => {
+    await each((name) => {
+      const data = crypto.randomBytes(303)
+      const block = new Uint8Array(96).fill(0xee)
+      crypto.cryptoBackend().genericHashInto(block.subarray(32, 64), data)
+      assert.equal(toHex(block.subarray(32, 64)), toHex(genericHash(32, data)), name)
+      assert.ok(block.subarray(0, 32).every((b) => b === 0xee) && block.subarray(64).every((b) => b === 0xee), name)
+      const out64 = new Uint8Array(64)
+      crypto.cryptoBackend().genericHashInto(out64, data)
+      assert.equal(toHex(out64), createHash("blake2b512").update(data).digest("hex"), name)
+    })
+  })
 })

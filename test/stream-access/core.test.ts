@@ -70,6 +70,40 @@ describe("stream access core", () => {
     assert.equal(writer.deadline(), 200)
   })
 
+  it("the wait stays bounded when the flush timer never runs: a batch past its deadline leaves with the next message", () => {
+    // An application awaiting each send() of a socket that resolves at once can keep the event
+    // loop from running timers; tick() is never called here.
+    const { writer, alice } = setup({ batchSize: 64 }) // batchDelay 5
+    const sizes: number[] = []
+    const delivered: string[] = []
+    const send = (body: string, now: number): void => {
+      const frames = writer.seal(text("t"), text(body), now)
+      sizes.push(frames.length)
+      for (const e of feed(alice, frames, now)) if (e.type === "message") delivered.push(new TextDecoder().decode(e.body))
+    }
+    send("a", 100) // first after a quiet spell: left to the end-of-turn timer (a burst shares it)
+    send("b", 100)
+    assert.deepEqual(sizes, [1, 1])
+    send("c", 101) // that timer did not run, and the deadline (100) has passed: the batch leaves
+    assert.deepEqual(sizes, [1, 1, 2])
+    assert.deepEqual(delivered, ["a", "b", "c"])
+    send("d", 102) // next slot at 106
+    send("e", 105)
+    assert.deepEqual(sizes.slice(3), [1, 1])
+    send("f", 106)
+    assert.deepEqual(sizes.slice(3), [1, 1, 2])
+    assert.deepEqual(delivered, ["a", "b", "c", "d", "e", "f"])
+  })
+
+  it("a batch larger than 128 digests (its block grows) is signed and verified whole", () => {
+    const { writer, alice } = setup({ batchSize: 300 })
+    const frames = Array.from({ length: 300 }, (_, i) => writer.seal(text("t"), text(`m${i}`), 0)).flat()
+    assert.equal(frames.length, 301) // 300 messages, then the full batch
+    const batch = frames[300] as [Uint8Array, Uint8Array]
+    assert.equal(batch[1].length, 20 + 300 * 32 + 64)
+    assert.deepEqual(messages(feed(alice, frames)), Array.from({ length: 300 }, (_, i) => `m${i}`))
+  })
+
   it("a reader holding the data key cannot forge: others reject its message as forged or unverified", () => {
     const { writer, alice } = setup({ batchSize: 4 })
     const genuine = writer.seal(text("orders"), text("buy 10"), 0) // seq 0, batch still open

@@ -7,9 +7,9 @@ import assert from "node:assert/strict"
 import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Certificate, CertificateStore, Publisher, Subscriber, signKeyPair } from "../../src/index.js"
-import { SecurePublisher, SecureSubscriber, type CommitInfo } from "../../src/stream-access/index.js"
-import { answerKeyRequest } from "../../src/stream-access/key-service.js"
+import { Certificate, CertificateStore, Publisher, Subscriber, cryptoReady, signKeyPair } from "../../src/index.js"
+import { SecurePublisher, SecureSubscriber, StreamReader, type CommitInfo } from "../../src/stream-access/index.js"
+import { answerKeyRequest, keyRequest } from "../../src/stream-access/key-service.js"
 import * as zmq from "zeromq"
 
 describe("SecurePublisher", () => {
@@ -151,6 +151,115 @@ describe("SecurePublisher", () => {
     secure.close()
     sub.close()
     pub.close()
+  })
+
+  it("never has two socket sends pending (zeromq v6 allows one), keeps data and batches in order, and a failed send rejects only its own send()", async () => {
+    await cryptoReady() // the WebAssembly backend (IRONHOUSE_CRYPTO=libsodium-wrappers) loads asynchronously
+    // A socket with zeromq's contract: a second send() while one is pending fails (EBUSY).
+    // Each send settles on a later turn, so the flush timer's batches interleave with data.
+    const sent: Uint8Array[][] = []
+    let pending = false
+    let failNext = false
+    let throwNext = false
+    const socket = {
+      send(message: Uint8Array[]): Promise<void> {
+        if (pending) return Promise.reject(Object.assign(new Error("EBUSY: a send is already pending"), { code: "EBUSY" }))
+        if (throwNext) {
+          // as Ironhouse's and zeromq's sockets throw EBADF: synchronously, not as a rejection
+          throwNext = false
+          throw Object.assign(new Error("EBADF: socket is closed"), { code: "EBADF" })
+        }
+        pending = true
+        return new Promise<void>((resolve, reject) =>
+          setImmediate(() => {
+            pending = false
+            if (failNext && message[0]?.[0] !== 0) {
+              // the next data message (not a batch on the control topic, which starts with \0)
+              failNext = false
+              reject(new Error("socket closed"))
+              return
+            }
+            sent.push(message)
+            resolve()
+          }),
+        )
+      },
+    }
+    const signing = signKeyPair()
+    const reader = Certificate.generate()
+    const publisher = new SecurePublisher({ socket, signingKey: signing, readers: [reader.publicKey], batchSize: 7 })
+    const reads = new StreamReader({ publicKey: reader.publicKey, secretKey: reader.secretKey as string, publisherKey: signing.publicKey })
+    reads.acceptWelcome(answerKeyRequest(publisher.writer, reader.publicKey, keyRequest()).reply[2] as Uint8Array, 0)
+    const COUNT = 100
+    const unawaited: Promise<void>[] = []
+    for (let i = 0; i < COUNT; i++) {
+      if (i === 50) {
+        failNext = true
+        await assert.rejects(publisher.send(["t", `m${i}`]), { message: "socket closed" })
+        continue
+      }
+      if (i === 60) {
+        await Promise.all(unawaited) // nothing in flight: the direct path
+        throwNext = true
+        await assert.rejects(publisher.send(["t", `m${i}`]), { code: "EBADF" })
+        continue
+      }
+      // Every few messages the application does not wait: sends queue behind each other.
+      if (i % 3 === 0) unawaited.push(publisher.send(["t", `m${i}`]))
+      else await publisher.send(["t", `m${i}`])
+      if (i % 10 === 0) await new Promise((r) => setTimeout(r, 2)) // the 1 ms timer's batch leaves
+    }
+    await Promise.all(unawaited)
+    // flush() resolves only once everything queued before it, a batch the 1 ms timer emitted
+    // included, is with the socket: nothing may still be on its way when the test reads `sent`.
+    await publisher.flush()
+    await publisher.close()
+    const bodies: string[] = []
+    const refused: string[] = []
+    for (const frames of sent) {
+      for (const e of reads.receive(frames, 0)) {
+        if (e.type === "message") bodies.push(new TextDecoder().decode(e.body))
+        else if (e.type === "rejected") refused.push(e.reason)
+      }
+    }
+    const expected = Array.from({ length: COUNT }, (_, i) => `m${i}`).filter((m) => m !== "m50" && m !== "m60")
+    assert.deepEqual(bodies, expected) // every message that was handed over, in order, verified
+    // The messages whose send failed never reached the reader; the batches that list them
+    // did, so nothing but those gaps (no unverified or forged message) shows.
+    assert.deepEqual(refused, [])
+    assert.ok(sent.some((f) => f[0]?.[0] === 0), "batches went out on the control topic")
+  })
+
+  it("flush() and close() wait for a batch the timer queued behind a send still in flight", async () => {
+    await cryptoReady()
+    const sent: Uint8Array[][] = []
+    const releases: (() => void)[] = []
+    // Each send stays pending until the test releases it.
+    const socket = {
+      send: (message: Uint8Array[]) =>
+        new Promise<void>((resolve) =>
+          releases.push(() => {
+            sent.push(message)
+            resolve()
+          }),
+        ),
+    }
+    const publisher = new SecurePublisher({ socket, signingKey: signKeyPair(), readers: [Certificate.generate().publicKey] })
+    const first = publisher.send(["t", "m0"]) // in flight, not released
+    await new Promise((r) => setTimeout(r, 20)) // the timer signs m0's batch, which queues behind it
+    let flushed = false
+    const flushing = publisher.flush().then(() => (flushed = true))
+    await new Promise((r) => setImmediate(r))
+    assert.equal(flushed, false, "flush() resolved while the batch was still queued")
+    while (releases.length > 0) {
+      ;(releases.shift() as () => void)()
+      await new Promise((r) => setImmediate(r))
+    }
+    await first
+    await flushing
+    assert.equal(sent.length, 2)
+    assert.equal(sent[1]?.[0]?.[0], 0, "the second message is the batch on the control topic")
+    await publisher.close()
   })
 
   it("turns each rescan of the reader directory into one commit", async () => {
