@@ -74,7 +74,9 @@ interface Server {
 }
 
 async function server(mechanism: SoakMechanism): Promise<Server> {
-  const common = { linger: 0, greetingTimeout: 100, handshakeInterval: 250, maxMessageSize: 65_536 }
+  // Short deadlines so that hostile connections are closed by the server's own timeouts, but
+  // not so short that a good client's CURVE handshake misses them on a loaded machine.
+  const common = { linger: 0, greetingTimeout: 150, handshakeInterval: 1500, maxMessageSize: 65_536 }
   let rep: ih.Reply
   let good: () => Record<string, unknown>
   let hostile: (valid: boolean) => HostileSecurity
@@ -141,7 +143,7 @@ async function catalogue(srv: Server, mechanism: SoakMechanism): Promise<number>
     async () => {
       const s = await raw(port)
       s.write(greeting)
-      await closedOrAfter(s, 400) // then silence: handshake timeout
+      await closedOrAfter(s, 3000) // then silence: closed by the handshake timeout
     },
     async () => {
       const s = await raw(port)
@@ -226,7 +228,7 @@ async function catalogue(srv: Server, mechanism: SoakMechanism): Promise<number>
 }
 
 async function goodRequest(srv: Server): Promise<void> {
-  const req = new ih.Request({ linger: 0, receiveTimeout: 10_000, ...srv.good() })
+  const req = new ih.Request({ linger: 0, receiveTimeout: 30_000, ...srv.good() })
   try {
     req.connect(srv.endpoint)
     await req.send("ping")
@@ -248,7 +250,7 @@ export interface RoundsResult {
  * the malloc arenas to their working size (measured: CURVE RSS 89 MiB after passes 1-2, then
  * 100-102 MiB flat through pass 30), a one-time cost that is not a leak.
  */
-export const WARM_UP_ROUNDS = 3
+export const WARM_UP_ROUNDS = Number(process.env.IRONHOUSE_SOAK_WARM_UP ?? 3)
 
 export async function hostileRounds(mechanism: SoakMechanism, rounds: number, gc: () => void, onRound?: (i: number, s: Sample) => void): Promise<RoundsResult> {
   const srv = await server(mechanism)
