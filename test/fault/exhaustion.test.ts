@@ -62,7 +62,7 @@ function mechanisms(): Mech[] {
  * Send `frames` as one message over and over until the server stops reading (a write does not
  * drain within `stuckMs`), or `max` messages; returns how many were written.
  */
-async function floodUntilStuck(c: HostileClient, frames: Uint8Array[], max: number, stuckMs = 1000): Promise<number> {
+async function floodUntilStuck(c: HostileClient, frames: Uint8Array[], max: number, stuckMs = 2000): Promise<number> {
   let sent = 0
   while (sent < max) {
     c.engine.send(frames)
