@@ -228,7 +228,7 @@ async function catalogue(srv: Server, mechanism: SoakMechanism): Promise<number>
 }
 
 async function goodRequest(srv: Server): Promise<void> {
-  const req = new ih.Request({ linger: 0, receiveTimeout: 30_000, ...srv.good() })
+  const req = new ih.Request({ linger: 0, receiveTimeout: 60_000, ...srv.good() })
   try {
     req.connect(srv.endpoint)
     await req.send("ping")
@@ -294,7 +294,7 @@ export async function curveCycles(
   let nextSample = 0
   const one = async (): Promise<void> => {
     const c = curveKeyPair()
-    const dealer = new ih.Dealer({ linger: 0, receiveTimeout: 10_000, curveServerKey: s.publicKey, curvePublicKey: c.publicKey, curveSecretKey: c.secretKey })
+    const dealer = new ih.Dealer({ linger: 0, receiveTimeout: 60_000, curveServerKey: s.publicKey, curvePublicKey: c.publicKey, curveSecretKey: c.secretKey })
     try {
       dealer.connect(endpoint)
       await dealer.send("cycle")
