@@ -9,9 +9,10 @@
  * heap snapshot's strings: none of them may be found. A positive control shows the search
  * finds the traffic key while the connection is open.
  *
- * PLAIN: a client in a child process (so that its own copy of the password, which it needs to
- * reconnect, is not in this process) logs in; after the handshake, the server process holds
- * the password nowhere, whatever its authenticate hook did with the credentials it was given.
+ * PLAIN: a PLAIN ROUTER in a child process (./plain-server-child.ts, with glibc's
+ * MALLOC_PERTURB_ so freed malloc blocks are overwritten) and a libzmq client in another one
+ * (./plain-child.ts: the client needs its password to reconnect, so it must not be in the
+ * process searched) log in; after the handshake the server process holds the password nowhere.
  */
 import { describe, it, after } from "node:test"
 import assert from "node:assert/strict"
