@@ -28,9 +28,11 @@ export function hsalsa20ZeroInput(key: Uint8Array): Uint8Array {
     throw new RangeError(`hsalsa20ZeroInput: expected key of length 32, got length ${key.length}`)
   }
   // noble's hsalsa works on native-endian 32-bit words of byte arrays: use aligned copies.
-  const keyWords = new Uint32Array(8)
+  // Explicit ArrayBuffers: off V8's moving heap, so the result and the key copy are never
+  // copied by a garbage collection and the wipes below and in the caller erase them (issue 14).
+  const keyWords = new Uint32Array(new ArrayBuffer(32))
   new Uint8Array(keyWords.buffer).set(key)
-  const outWords = new Uint32Array(8)
+  const outWords = new Uint32Array(new ArrayBuffer(32))
   hsalsa(SIGMA_WORDS, keyWords, ZERO_INPUT_WORDS, outWords)
   keyWords.fill(0)
   return new Uint8Array(outWords.buffer)

@@ -27,6 +27,17 @@ export function cryptoBackend(): CryptoBackend {
   return activeBackend()
 }
 
+/**
+ * A zeroed buffer for secret bytes that stays where it is (issue 14 item 5). `new
+ * Uint8Array(n)` of at most 64 octets is allocated inside V8's moving heap, where a garbage
+ * collection copies it and leaves the old copy behind, unwiped, and where externalising it (a
+ * native call, `.buffer`) copies it again; an explicit ArrayBuffer's backing store is allocated
+ * outside that heap and never moves, so wipe() erases the only copy.
+ */
+export function secretBytes(n: number): Uint8Array {
+  return new Uint8Array(new ArrayBuffer(n))
+}
+
 /** `n` octets from the backend's CSPRNG. */
 export function randomBytes(n: number): Uint8Array {
   if (!Number.isSafeInteger(n) || n < 0) {
@@ -70,7 +81,21 @@ export function precompute(publicKey: Uint8Array, secretKey: Uint8Array): Uint8A
     )
   }
   // The backend also refuses an all-zero X25519 result (libsodium does), whatever the key.
-  return activeBackend().precompute(publicKey, secretKey)
+  const key = activeBackend().precompute(publicKey, secretKey)
+  precomputeObserver?.(key)
+  return key
+}
+
+let precomputeObserver: ((key: Uint8Array) => void) | undefined
+
+/**
+ * Test hook (issue 14 item 5): `observer` sees every precomputed key, by reference, when it is
+ * made, so a test can check that its bytes are gone from memory after the connection closed
+ * (test/fault/secrets.test.ts keeps them only XOR-masked). Not part of the public API;
+ * `undefined` removes the observer.
+ */
+export function observePrecomputedKeys(observer: ((key: Uint8Array) => void) | undefined): void {
+  precomputeObserver = observer
 }
 
 function checkSealArguments(

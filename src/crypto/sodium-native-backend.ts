@@ -72,7 +72,7 @@ function sodiumNativeBackend(sodium: SodiumNative): CoreMethods {
     name: BackendName.SODIUM_NATIVE,
 
     randomBytes(n: number): Uint8Array {
-      const buf = new Uint8Array(n)
+      const buf = new Uint8Array(new ArrayBuffer(n)) // off the moving heap: it may become a key
       sodium.randombytes_buf(buf)
       return buf
     },
@@ -84,7 +84,7 @@ function sodiumNativeBackend(sodium: SodiumNative): CoreMethods {
     },
 
     precompute(publicKey: Uint8Array, secretKey: Uint8Array): Uint8Array {
-      const shared = new Uint8Array(X25519_BYTES)
+      const shared = new Uint8Array(new ArrayBuffer(X25519_BYTES)) // off the moving heap (issue 14)
       try {
         // libsodium returns -1 (sodium-native throws) for a small-order point or an all-zero
         // result; lengths were checked by the caller, so that is the only way to fail here.

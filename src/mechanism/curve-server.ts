@@ -40,6 +40,7 @@ import {
   precompute,
   publicFromSecret,
   sealInto,
+  secretBytes,
   wipe,
 } from "../crypto/nacl.js"
 import {
@@ -226,7 +227,7 @@ export class CurveServer implements SecurityMechanism {
     const cookie = plaintext.subarray(CURVE_KEY_SIZE)
     const cookieNonceTail = env.randomBytes(LONG_NONCE_SIZE)
     cookie.set(cookieNonceTail, Cookie.NONCE_AT)
-    const cookiePlaintext = new Uint8Array(Cookie.PLAINTEXT_SIZE)
+    const cookiePlaintext = secretBytes(Cookie.PLAINTEXT_SIZE) // holds s': see secretBytes
     cookiePlaintext.set(this.#clientTransient, 0)
     cookiePlaintext.set(this.#transientSecret, CURVE_KEY_SIZE)
     try {
@@ -274,7 +275,7 @@ export class CurveServer implements SecurityMechanism {
     const keys = this.#curve.cookieKeys as NonNullable<CurveServerOptions["cookieKeys"]>
     const cookie = data.subarray(Initiate.COOKIE_AT, Initiate.NONCE_AT)
     const nonce = nonceWith(CURVE_NONCE_PREFIX.COOKIE, cookie.subarray(Cookie.NONCE_AT, Cookie.BOX_AT))
-    const plaintext = new Uint8Array(Cookie.PLAINTEXT_SIZE)
+    const plaintext = secretBytes(Cookie.PLAINTEXT_SIZE)
     for (const key of keys.candidates()) {
       if (openInto(plaintext, cookie.subarray(Cookie.BOX_AT), nonce, key)) {
         this.#openedWith = key
@@ -287,7 +288,8 @@ export class CurveServer implements SecurityMechanism {
     wipeSecrets([this.#secretKey, this.#transientSecret])
     this.#secretKey = EMPTY
     this.#clientTransient = plaintext.slice(0, CURVE_KEY_SIZE)
-    this.#transientSecret = plaintext.slice(CURVE_KEY_SIZE)
+    this.#transientSecret = secretBytes(CURVE_KEY_SIZE)
+    this.#transientSecret.set(plaintext.subarray(CURVE_KEY_SIZE))
     wipe(plaintext)
     return this.#afterCookie(data)
   }
@@ -337,7 +339,7 @@ export class CurveServer implements SecurityMechanism {
   #openCookie(cookie: Uint8Array): void {
     const cookieKey = this.#cookieKey
     this.#cookieKey = EMPTY
-    const plaintext = new Uint8Array(Cookie.PLAINTEXT_SIZE)
+    const plaintext = secretBytes(Cookie.PLAINTEXT_SIZE)
     try {
       if (this.#options.env.now() - this.#cookieBornAt > CURVE_COOKIE_LIFETIME_MS) {
         throw protocolError(ErrorCode.CRYPTOGRAPHIC, "CURVE: the cookie expired (INITIATE came more than 60 s after WELCOME)")

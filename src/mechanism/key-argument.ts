@@ -4,6 +4,7 @@
  */
 import { argumentError, describeValue } from "../errors.js"
 import { CURVE_KEY_SIZE } from "../wire/constants.js"
+import { secretBytes } from "../crypto/nacl.js"
 
 /** A private copy of `value`, which must be a Uint8Array of 32 octets. TypeError/RangeError otherwise. */
 export function keyArgument(value: unknown, what: string): Uint8Array {
@@ -13,5 +14,8 @@ export function keyArgument(value: unknown, what: string): Uint8Array {
   if (value.length !== CURVE_KEY_SIZE) {
     throw argumentError("range", `expected ${what} of length ${CURVE_KEY_SIZE}, got length ${value.length}`)
   }
-  return new Uint8Array(value)
+  // Off V8's moving heap, so the mechanism's wipe erases its only copy (secretBytes, issue 14).
+  const copy = secretBytes(CURVE_KEY_SIZE)
+  copy.set(value)
+  return copy
 }

@@ -23,6 +23,7 @@ import type { CommandFrame, Frame, Metadata } from "../wire/types.js"
 import type { AuthReply, MechanismOutput, MechanismOptions, SecurityMechanism } from "./mechanism.js"
 import { checkedReply, refusalOutputs } from "./refusal.js"
 import { unexpectedCommand } from "./unexpected-command.js"
+import { secretBytes, wipe } from "../crypto/nacl.js"
 
 const State = {
   WAITING_FOR_HELLO: "WAITING_FOR_HELLO",
@@ -40,6 +41,8 @@ export class PlainServer implements SecurityMechanism {
   readonly asServer = true
   readonly #options: MechanismOptions
   #state: State = State.WAITING_FOR_HELLO
+  /** The password of HELLO until the authenticator answered (then wiped). */
+  #password: Uint8Array = EMPTY
   #userId = ""
   #authMetadata: Metadata = new Map()
 
@@ -96,9 +99,15 @@ export class PlainServer implements SecurityMechanism {
     const passLength = data[passAt] as number
     const rest = data.length - passAt - 1
     if (passLength !== rest) throw malformedHello(`a password of ${passLength} octets where ${rest} remain`)
-    // Copies: the request may outlive the network buffer these octets arrived in.
+    // Copies: the request may outlive the network buffer these octets arrived in. The password
+    // goes where a wipe erases it (secretBytes: off V8's moving heap), and the copy in the
+    // network buffer is wiped at once; ours is wiped once the authenticator answered (issue 14
+    // item 5: no password left in memory after the handshake).
     const username = data.slice(1, passAt)
-    const password = data.slice(passAt + 1)
+    const password = secretBytes(passLength)
+    password.set(data.subarray(passAt + 1))
+    wipe(data.subarray(passAt + 1))
+    this.#password = password
     this.#state = State.WAITING_FOR_AUTH
     return [
       {
@@ -118,6 +127,7 @@ export class PlainServer implements SecurityMechanism {
     if (this.#state !== State.WAITING_FOR_AUTH) {
       throw new Error(`PlainServer.authReply() called in state ${this.#state}, expected WAITING_FOR_AUTH`)
     }
+    this.#wipePassword() // the authenticator has answered: the credentials are not needed again
     try {
       const { status, userId, metadata } = checkedReply(reply)
       if (status !== 200) {
@@ -143,7 +153,13 @@ export class PlainServer implements SecurityMechanism {
   }
 
   destroy(): void {
+    this.#wipePassword()
     if (this.#state !== State.READY) this.#state = State.FAILED
+  }
+
+  #wipePassword(): void {
+    if (this.#password.length !== 0) wipe(this.#password)
+    this.#password = EMPTY
   }
 
   [Symbol.for("nodejs.util.inspect.custom")](): string {

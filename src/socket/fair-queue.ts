@@ -59,6 +59,6 @@ export class FairQueue {
       if (this.#next > i) this.#next--
     }
     pipe.fqActive = false
-    pipe.inbound.clear()
+    pipe.clearInbound()
   }
 }

@@ -29,6 +29,18 @@ import type { SubscriptionTrie } from "./subscription-trie.js"
 /** Flush engine output at once when this many octets are waiting (else once per turn). */
 export const FLUSH_BYTES = 64 * 1024
 
+/**
+ * Issue 14 item 3: besides the receive high-water mark (messages, as libzmq counts them),
+ * reading from a peer also pauses when its queued inbound messages hold this many frames or
+ * octets, so that what a peer can make us hold does not depend on how it shapes messages: a
+ * message of 65 536 one-octet frames costs ≈ 6.8 MB of heap for 196 KiB on the wire (measured,
+ * ≈ 104 octets per frame object), and 1000 of them (the default mark) would be 6.8 GB. A
+ * message is never split: the one that crosses a budget is kept, then reading pauses. Off
+ * with `receiveHighWaterMark: 0` (no limit), like the mark itself.
+ */
+export const INBOUND_FRAME_BUDGET = 65_536
+export const INBOUND_OCTET_BUDGET = 32 * 1024 * 1024
+
 /** Where a pipe's connection is. */
 export const PipeState = {
   /** No connection: a connect() pipe waiting for its dialer (a bind-side pipe starts here too). */
@@ -119,6 +131,9 @@ export class Pipe {
   sendHighWaterMark: number
   receiveHighWaterMark: number
   readonly inbound = new Queue<Uint8Array[]>()
+  /** Frames and octets in `inbound` (the budgets above). */
+  #inFrames = 0
+  #inOctets = 0
   readonly #out = new Queue<Uint8Array[]>()
   #unflushed = 0
   #paused = false
@@ -244,20 +259,51 @@ export class Pipe {
       return
     }
     this.inbound.push(frames)
-    if (!this.#paused && this.receiveHighWaterMark > 0 && this.inbound.length >= this.receiveHighWaterMark) {
+    let octets = 0
+    for (let i = 0; i < frames.length; i++) octets += (frames[i] as Uint8Array).length
+    this.#inFrames += frames.length
+    this.#inOctets += octets
+    if (!this.#paused && this.receiveHighWaterMark > 0 && this.#overInboundBudget()) {
       this.#paused = true
       this.conn?.socket.pause()
     }
   }
 
-  /** The oldest inbound message; resumes reading once below half the high-water mark. */
+  /** At the receive high-water mark, or over the frame or octet budget. */
+  #overInboundBudget(): boolean {
+    return (
+      this.inbound.length >= this.receiveHighWaterMark ||
+      this.#inFrames >= INBOUND_FRAME_BUDGET ||
+      this.#inOctets >= INBOUND_OCTET_BUDGET
+    )
+  }
+
+  /** The oldest inbound message; resumes reading once below half the mark and half each budget. */
   shiftInbound(): Uint8Array[] | undefined {
     const frames = this.inbound.shift()
-    if (this.#paused && this.inbound.length <= this.receiveHighWaterMark >> 1) {
+    if (frames !== undefined && !this.conflate) {
+      let octets = 0
+      for (let i = 0; i < frames.length; i++) octets += (frames[i] as Uint8Array).length
+      this.#inFrames -= frames.length
+      this.#inOctets -= octets
+    }
+    if (
+      this.#paused &&
+      this.inbound.length <= this.receiveHighWaterMark >> 1 &&
+      this.#inFrames <= INBOUND_FRAME_BUDGET >> 1 &&
+      this.#inOctets <= INBOUND_OCTET_BUDGET >> 1
+    ) {
       this.#paused = false
       this.conn?.socket.resume()
     }
     return frames
+  }
+
+  /** Drop every inbound message. */
+  clearInbound(): void {
+    this.inbound.clear()
+    this.#inFrames = 0
+    this.#inOctets = 0
   }
 
   // ---- connection ----------------------------------------------------------------------
@@ -267,7 +313,7 @@ export class Pipe {
     this.#setState(PipeState.HANDSHAKING)
     this.#unflushed = 0
     this.#paused = false
-    if (this.receiveHighWaterMark > 0 && this.inbound.length >= this.receiveHighWaterMark) {
+    if (this.receiveHighWaterMark > 0 && !this.conflate && this.#overInboundBudget()) {
       this.#paused = true
       conn.socket.pause()
     }

@@ -90,7 +90,8 @@ describe("ZAP handler misbehaviour", () => {
 
   it("the request carries version, domain, address, mechanism and credentials", async () => {
     const seen: Uint8Array[][] = []
-    const handler: ZapProtocolHandler = (request) => (seen.push(request), answerZapRequest(request, () => ({ status: 200 })))
+    // Copied inside the handler: a PLAIN password is wiped once the reply came (issue 14 item 5).
+    const handler: ZapProtocolHandler = (request) => (seen.push(request.map((f) => new Uint8Array(f))), answerZapRequest(request, () => ({ status: 200 })))
     await handshakeWith("PLAIN", { authenticate: zapProtocolClient(handler), peerAddress: "10.1.2.3" })
     const request = decodeZapRequest(seen[0] as Uint8Array[])
     assert.deepEqual(

@@ -68,7 +68,8 @@ const serverKeys = zmq.curveKeyPair()
 const clientKeys = zmq.curveKeyPair()
 const authRequests: AuthRequest[] = []
 const authenticate = (req: AuthRequest) => {
-  authRequests.push(req)
+  // Copied: a PLAIN password is wiped once the hook has answered (issue 14 item 5).
+  authRequests.push({ ...req, credentials: req.credentials.map((c) => new Uint8Array(c)) })
   return { status: 200, userId: req.mechanism === "PLAIN" ? str(req.credentials[0] as Uint8Array) : "curve-client" }
 }
 

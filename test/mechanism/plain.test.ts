@@ -32,7 +32,13 @@ const zapHandler = (req: AuthRequest) =>
 describe("PLAIN handshake", () => {
   it("HELLO, WELCOME, INITIATE, READY: both ready, the hook saw [username, password]", () => {
     const { client, server } = pair()
-    const r = pump(client, server, { authenticate: zapHandler })
+    let seen: string[] = []
+    const r = pump(client, server, {
+      authenticate: (request: AuthRequest) => {
+        seen = request.credentials.map(text)
+        return zapHandler(request)
+      },
+    })
     assert.ok(r.client.ready && r.server.ready)
     assert.deepEqual(
       r.transcript.map((t) => decodeCommand(t.body).name),
@@ -41,7 +47,10 @@ describe("PLAIN handshake", () => {
     assert.equal(r.authRequests.length, 1)
     const req = r.authRequests[0] as AuthRequest
     assert.equal(req.mechanism, "PLAIN")
-    assert.deepEqual(req.credentials.map(text), ["admin", "password"])
+    assert.deepEqual(seen, ["admin", "password"])
+    // Issue 14 item 5: once the authenticator answered, the password it was given is wiped.
+    assert.deepEqual([...(req.credentials[1] as Uint8Array)], new Array("password".length).fill(0))
+    assert.equal(text(req.credentials[0]), "admin", "the username is kept")
     assert.equal(req.domain, "test")
     assert.equal(r.server.ready.userId, "anonymous")
     assert.equal(text(getProperty(r.server.ready.peerMetadata, "Identity")), "IDENT")
