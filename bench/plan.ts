@@ -432,33 +432,27 @@ function e2eMeasurements(settings: Settings, timeoutMs: number): Measurement[] {
   const msgRows = (test: typeof Test.E2E_DIRECT | typeof Test.E2E_BROKER, size: number): Measurement["rows"] => [
     { key: { test, security, size, unit: Unit.MSG_PER_SEC }, read: (r) => field(r, "msgPerSec") },
   ]
+  // Direct (receiver: a bound ROUTER) and through one broker (brokered-receiver: zeromq's Proxy in front).
+  const throughput = [
+    [Test.E2E_DIRECT, "receiver"],
+    [Test.E2E_BROKER, "brokered-receiver"],
+  ] as const
   for (const size of [256, 65536]) {
-    plan.push({
-      group: `${Test.E2E_DIRECT} ${formatSize(size)}`,
-      column: "ironhouse",
-      rows: msgRows(Test.E2E_DIRECT, size),
-      scenario: {
-        server: e2e({ role: "receiver" }),
-        clients: (ready) => [
-          e2e({ role: "sender", size, durationMs: settings.durationMs, endpoint: text(ready, "endpoint"), serverKey: text(ready, "serverKey") }),
-        ],
-        resultFrom: "server",
-        timeoutMs,
-      },
-    })
-    plan.push({
-      group: `${Test.E2E_BROKER} ${formatSize(size)}`,
-      column: "ironhouse",
-      rows: msgRows(Test.E2E_BROKER, size),
-      scenario: {
-        server: e2e({ role: "brokered-receiver" }),
-        clients: (ready) => [
-          e2e({ role: "sender", size, durationMs: settings.durationMs, endpoint: text(ready, "endpoint"), serverKey: text(ready, "serverKey") }),
-        ],
-        resultFrom: "server",
-        timeoutMs,
-      },
-    })
+    for (const [test, role] of throughput) {
+      plan.push({
+        group: `${test} ${formatSize(size)}`,
+        column: "ironhouse",
+        rows: msgRows(test, size),
+        scenario: {
+          server: e2e({ role }),
+          clients: (ready) => [
+            e2e({ role: "sender", size, durationMs: settings.durationMs, endpoint: text(ready, "endpoint"), serverKey: text(ready, "serverKey") }),
+          ],
+          resultFrom: "server",
+          timeoutMs,
+        },
+      })
+    }
   }
   plan.push({
     group: `${Test.E2E_HANDSHAKES} (concurrency ${settings.handshakeConcurrency})`,

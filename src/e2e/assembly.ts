@@ -10,14 +10,15 @@ import type { SecurityMechanism } from "../mechanism/mechanism.js"
 import type { NonceOrder } from "../mechanism/curve-message.js"
 import { MESSAGE_NONCE_AT } from "./common.js"
 import { E2eCode, type E2eEvent } from "./events.js"
-import { readNonce } from "./nonce.js"
+import { nonceHigh, nonceLow } from "./nonce.js"
 
 /** A CURVE mechanism that reports the peer's nonce order (CurveClient, CurveServer). */
 export interface OrderedMechanism extends SecurityMechanism {
   readonly peerNonceOrder: NonceOrder | "auto"
 }
 
-export type AssemblyResult = { frames: Uint8Array[] } | { event: E2eEvent } | undefined
+/** A whole message (its frames), a refusal, or undefined (a frame taken, the message not yet whole). */
+export type AssemblyResult = Uint8Array[] | E2eEvent | undefined
 
 export class Assembly {
   /** The peer's last short nonce as two 32-bit halves (numbers: no typed array per session). */
@@ -51,16 +52,18 @@ export class Assembly {
       if (!isProtocolError(err)) throw err
       // A refused MESSAGE (tampered, replayed, reordered, injected) never advances the window, so
       // it changes nothing here: if it stood for a genuine command, the next genuine one shows a gap.
-      return { event: this.#event(err.code, `MESSAGE refused: ${err.message}`, peerId) }
+      return this.#event(err.code, `MESSAGE refused: ${err.message}`, peerId)
     }
-    const { hi, lo } = readNonce(frame, MESSAGE_NONCE_AT, mech.peerNonceOrder)
+    const order = mech.peerNonceOrder
+    const hi = nonceHigh(frame, MESSAGE_NONCE_AT, order)
+    const lo = nonceLow(frame, MESSAGE_NONCE_AT, order)
     const gap = !(this.#lo === 0xffffffff ? hi === this.#hi + 1 && lo === 0 : hi === this.#hi && lo === this.#lo + 1)
     this.#hi = hi
     this.#lo = lo
     const more = decoded.more
     if (gap) {
       this.#abandon(more)
-      return { event: this.#event(E2eCode.NONCE_GAP, "a short nonce was skipped (a command lost or withheld): the message it falls in is discarded", peerId) }
+      return this.#event(E2eCode.NONCE_GAP, "a short nonce was skipped (a command lost or withheld): the message it falls in is discarded", peerId)
     }
     if (this.#discarding) {
       if (!more) this.#discarding = false
@@ -69,15 +72,16 @@ export class Assembly {
     const body = decoded.body
     if (this.#size + body.length > this.#maxMessageSize || this.#frames.length + 1 > this.#maxFrames) {
       this.#abandon(more)
-      return { event: this.#event(ErrorCode.MESSAGE_TOO_LARGE, `a message over ${this.#maxMessageSize} octets or ${this.#maxFrames} frames is discarded`, peerId) }
+      return this.#event(ErrorCode.MESSAGE_TOO_LARGE, `a message over ${this.#maxMessageSize} octets or ${this.#maxFrames} frames is discarded`, peerId)
     }
+    if (!more && this.#frames.length === 0) return [body] // the common single-frame message
     this.#frames.push(body)
     this.#size += body.length
     if (more) return undefined
     const frames = this.#frames
     this.#frames = []
     this.#size = 0
-    return { frames }
+    return frames
   }
 
   /** Drop the partial message and this frame; keep discarding up to the next final frame when `more`. */

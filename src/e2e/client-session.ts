@@ -41,6 +41,7 @@ import {
   READY_NONCE_AT,
   announceMetadata,
   commandName,
+  isMessageCommand,
   keyOption,
   messageFrames,
   positiveInteger,
@@ -202,7 +203,8 @@ export class E2eClientSession {
     ]
     const queue = this.#queue
     this.#queue = []
-    for (const frames of queue) out.push(...this.#encode(frames))
+    const now = this.#env.now()
+    for (const frames of queue) this.#encodeInto(out, frames, now)
     return out
   }
 
@@ -234,35 +236,36 @@ export class E2eClientSession {
     if (this.#state === "closed" || this.#state === "idle") throw new E2eError(E2eCode.CLOSED, `end-to-end session is ${this.#state === "idle" ? "not started" : "closed"}`)
     const frames = messageFrames(message, this.#maxMessageSize, this.#maxFrames)
     const out: E2eClientOutput[] = []
-    if (this.#state === "ready" && this.#idleTimeoutMs > 0 && this.#env.now() - this.#lastActivity >= this.#idleTimeoutMs) {
-      out.push(...this.#rehandshake(E2eCode.EXPIRED, `the session was idle ${this.#idleTimeoutMs} ms or more: new handshake before sending`))
-    }
-    if (this.#state !== "ready") {
-      if (this.#queue.length >= this.#maxQueued) {
-        throw new E2eError(E2eCode.QUEUE_FULL, `${this.#maxQueued} messages already wait for the handshake (maxQueuedMessages)`)
+    if (this.#state === "ready") {
+      // One clock read per message: the idle check and the activity stamp share it.
+      const now = this.#env.now()
+      if (this.#idleTimeoutMs === 0 || now - this.#lastActivity < this.#idleTimeoutMs) {
+        this.#encodeInto(out, frames, now)
+        return out
       }
-      this.#queue.push(frames)
-      return out
+      for (const o of this.#rehandshake(E2eCode.EXPIRED, `the session was idle ${this.#idleTimeoutMs} ms or more: new handshake before sending`)) out.push(o)
     }
-    out.push(...this.#encode(frames))
+    if (this.#queue.length >= this.#maxQueued) {
+      throw new E2eError(E2eCode.QUEUE_FULL, `${this.#maxQueued} messages already wait for the handshake (maxQueuedMessages)`)
+    }
+    this.#queue.push(frames)
     return out
   }
 
-  #encode(frames: Uint8Array[]): E2eClientOutput[] {
+  /** One MESSAGE per frame, MORE on all but the last, appended to `out`. */
+  #encodeInto(out: E2eClientOutput[], frames: Uint8Array[], now: number): void {
     const mech = this.#mech as CurveClient
-    const out: E2eClientOutput[] = []
     const last = frames.length - 1
     for (let i = 0; i <= last; i++) {
       out.push({ type: "send", frame: mech.encode({ more: i < last, command: false, body: frames[i] as Uint8Array }).body })
     }
-    this.#lastActivity = this.#env.now()
-    return out
+    this.#lastActivity = now
   }
 
   /** One received single-frame message. Never throws on network input. */
   receive(frame: Uint8Array): E2eClientOutput[] {
     if (this.#state === "closed" || this.#state === "failed" || this.#state === "idle") return []
-    const name = commandName(frame)
+    const name = isMessageCommand(frame) ? Command.MESSAGE : commandName(frame)
     if (frame.length > (name === Command.MESSAGE ? this.#maxMessageSize + MESSAGE_OVERHEAD : MAX_HANDSHAKE_COMMAND)) {
       return [this.#dropped(ErrorCode.MESSAGE_TOO_LARGE, `a ${frame.length}-octet command is over the limit (maxMessageSize)`)]
     }
@@ -335,9 +338,9 @@ export class E2eClientSession {
     }
     const result = assembly.push(mech, frame, undefined)
     if (result === undefined) return []
-    if ("event" in result) return [{ type: "event", event: result.event }]
+    if (!Array.isArray(result)) return [{ type: "event", event: result }]
     if (mech === this.#mech) this.#lastActivity = this.#env.now()
-    return [{ type: "message", frames: result.frames }]
+    return [{ type: "message", frames: result }]
   }
 
   /** Run at nextDeadline: a handshake that did not complete starts over. */

@@ -99,6 +99,21 @@ export function keyOption(value: unknown, name: string): Uint8Array {
   return value
 }
 
+/** Whether a frame starts with "\x07MESSAGE" (a byte test for the per-message path). */
+export function isMessageCommand(frame: Uint8Array): boolean {
+  return (
+    frame.length > 8 &&
+    frame[0] === 7 &&
+    frame[1] === 0x4d &&
+    frame[2] === 0x45 &&
+    frame[3] === 0x53 &&
+    frame[4] === 0x53 &&
+    frame[5] === 0x41 &&
+    frame[6] === 0x47 &&
+    frame[7] === 0x45
+  )
+}
+
 /** Command name of a frame, if it looks like one ("\x05HELLO" ...), without throwing. */
 export function commandName(frame: Uint8Array): string | undefined {
   const n = frame[0]

@@ -19,6 +19,15 @@ function u32le(b: Uint8Array, at: number): number {
 
 /** The 8-octet nonce at `at` as two 32-bit halves, in `order` ("auto" not yet decided: big). */
 export function readNonce(bytes: Uint8Array, at: number, order: NonceOrder | "auto"): { hi: number; lo: number } {
-  if (order === "little") return { hi: u32le(bytes, at + 4), lo: u32le(bytes, at) }
-  return { hi: u32be(bytes, at), lo: u32be(bytes, at + 4) }
+  return { hi: nonceHigh(bytes, at, order), lo: nonceLow(bytes, at, order) }
+}
+
+/** The high 32 bits of the nonce at `at` (per-message path: no object). */
+export function nonceHigh(bytes: Uint8Array, at: number, order: NonceOrder | "auto"): number {
+  return order === "little" ? u32le(bytes, at + 4) : u32be(bytes, at)
+}
+
+/** The low 32 bits of the nonce at `at`. */
+export function nonceLow(bytes: Uint8Array, at: number, order: NonceOrder | "auto"): number {
+  return order === "little" ? u32le(bytes, at) : u32be(bytes, at + 4)
 }

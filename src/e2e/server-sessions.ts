@@ -45,6 +45,7 @@ import {
   MESSAGE_OVERHEAD,
   announceMetadata,
   commandName,
+  isMessageCommand,
   keyOption,
   messageFrames,
   positiveInteger,
@@ -141,6 +142,19 @@ export function envelopeKey(envelope: readonly Uint8Array[]): string {
   return s
 }
 
+/** Whether `key` is envelopeKey(envelope), compared without building a string. */
+function envelopeHasKey(envelope: readonly Uint8Array[], key: string): boolean {
+  let at = 0
+  for (const f of envelope) {
+    const n = f.length
+    if (at + 2 + n > key.length || key.charCodeAt(at) !== n >>> 16 || key.charCodeAt(at + 1) !== (n & 0xffff)) return false
+    at += 2
+    for (let i = 0; i < n; i++) if (key.charCodeAt(at + i) !== f[i]) return false
+    at += n
+  }
+  return at === key.length
+}
+
 /** The envelope a key stands for. */
 export function envelopeFromKey(key: string): Uint8Array[] {
   const out: Uint8Array[] = []
@@ -178,6 +192,13 @@ export class E2eServerCore {
   readonly #pending = new Map<number, Session>()
   #nextTicket = 1
   #closed = false
+  /**
+   * The session touched last (the newest entry of #sessions, when set): a stream of messages
+   * from one client skips the Map re-insertion that keeps the LRU order.
+   */
+  #newest: Session | undefined
+  /** The key of the envelope seen last: a client sending again reuses the string (no rebuild, no rehash). */
+  #lastKey = ""
   readonly #mechanismOptions: MechanismOptions
 
   constructor(options: E2eServerOptions) {
@@ -240,7 +261,8 @@ export class E2eServerCore {
   /** One received message: its envelope frames and its last frame (the command). Never throws on network input. */
   receive(envelope: Uint8Array[], frame: Uint8Array): E2eServerOutput[] {
     if (this.#closed) return []
-    const name = commandName(frame)
+    // MESSAGE is tested by its bytes first (the per-message path), other commands by name.
+    const name = isMessageCommand(frame) ? Command.MESSAGE : commandName(frame)
     if (name === Command.MESSAGE) {
       if (frame.length > this.#maxMessageSize + MESSAGE_OVERHEAD) {
         return [dropped(ErrorCode.MESSAGE_TOO_LARGE, `a ${frame.length}-octet MESSAGE is over maxMessageSize`)]
@@ -306,6 +328,7 @@ export class E2eServerCore {
       deadline: 0,
     }
     this.#sessions.set(key, session)
+    this.#newest = session
     const initiateNonce = readNonce(frame, INITIATE_NONCE_AT, mech.peerNonceOrder)
     session.assembly = new Assembly(initiateNonce, this.#maxMessageSize, this.#maxFrames)
     out.push(...this.#mechanismOutputs(session, outputs))
@@ -367,7 +390,8 @@ export class E2eServerCore {
   }
 
   #onMessage(envelope: Uint8Array[], frame: Uint8Array): E2eServerOutput[] {
-    const key = envelopeKey(envelope)
+    let key = this.#lastKey
+    if (!envelopeHasKey(envelope, key)) this.#lastKey = key = envelopeKey(envelope)
     const session = this.#sessions.get(key)
     if (session === undefined || session.peer === undefined || session.assembly === undefined) {
       const out: E2eServerOutput[] = [dropped(E2eCode.UNKNOWN_SESSION, "MESSAGE from an envelope without a session")]
@@ -378,15 +402,17 @@ export class E2eServerCore {
     }
     const result = session.assembly.push(session.mech, frame, session.key)
     if (result === undefined) return []
-    if ("event" in result) return [{ type: "event", event: result.event }]
+    if (!Array.isArray(result)) return [{ type: "event", event: result }]
     this.#touch(session)
-    return [{ type: "message", peer: session.peer, frames: result.frames }]
+    return [{ type: "message", peer: session.peer, frames: result }]
   }
 
   #touch(session: Session): void {
     session.lastActive = this.#env.now()
+    if (this.#newest === session) return // already last in the LRU order
     this.#sessions.delete(session.key)
     this.#sessions.set(session.key, session)
+    this.#newest = session
   }
 
   /** Encode a message to `peer`. Throws E2eError(UNKNOWN_SESSION) when that session is gone. */
@@ -435,6 +461,7 @@ export class E2eServerCore {
 
   #forget(session: Session): void {
     if (this.#sessions.get(session.key) === session) this.#sessions.delete(session.key)
+    if (this.#newest === session) this.#newest = undefined
     if (session.ticket !== 0) this.#pending.delete(session.ticket)
     session.ticket = 0
     session.mech.destroy()

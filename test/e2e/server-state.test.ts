@@ -58,6 +58,33 @@ describe("end-to-end server state", () => {
     assert.ok(!h.received.some((r) => text(r.frames)[0] === "lost"))
   })
 
+  it("a run of messages from one client, then another client: the LRU order still sheds the least recent", () => {
+    // The server skips the LRU re-insertion for the session touched last and reuses the last
+    // envelope's key: both shortcuts must leave the order exact when the clients interleave.
+    const h = new Harness({ clients: 3, server: { maxSessions: 3 } })
+    for (let i = 0; i < 3; i++) {
+      h.env.clock += 10
+      h.send(i, [`hello ${i}`])
+    }
+    for (const [client, message] of [[0, "0 a"], [0, "0 b"], [1, "1 a"], [0, "0 c"], [0, "0 d"]] as const) {
+      h.env.clock += 10
+      h.send(client, [message])
+    }
+    // Order of last activity now: 2, 1, 0.
+    h.send(h.addClient(), ["newcomer"])
+    const shed = h.serverEvents.filter((e) => e.code === E2eCode.SHED)
+    assert.equal(shed.length, 1)
+    assert.equal(shed[0]?.peerId, h.received.find((r) => text(r.frames)[0] === "hello 2")?.peer.id)
+    h.send(h.addClient(), ["second newcomer"])
+    const shedNext = h.serverEvents.filter((e) => e.code === E2eCode.SHED)
+    assert.equal(shedNext.length, 2)
+    assert.equal(shedNext[1]?.peerId, h.received.find((r) => text(r.frames)[0] === "1 a")?.peer.id)
+    assert.deepEqual(
+      h.received.map((r) => text(r.frames)[0]),
+      ["hello 0", "hello 1", "hello 2", "0 a", "0 b", "1 a", "0 c", "0 d", "newcomer", "second newcomer"],
+    )
+  })
+
   it("expired sessions: the client re-handshakes before sending (no loss) when its idle timeout is shorter", () => {
     const h = new Harness({ server: { idleTimeoutMs: 60_000 }, client: { idleTimeoutMs: 50_000 } })
     h.send(0, ["one"])
