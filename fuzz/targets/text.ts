@@ -115,7 +115,7 @@ export const certificate: FuzzTarget = {
     const cert = expectTyped(() => parseCertificateText(text, "fuzz.key"), (e) => e instanceof CertificateError)
     if (cert instanceof Error) {
       // Never key material in the message: not the value (or its first 20 characters) of any
-      // `...key = ...` line. (Names may be quoted: a long name is not a key.)
+      // `...key = ...` line (a property name is quoted only up to 16 characters, src/cert/zpl.ts).
       for (const m of text.matchAll(/key\s*=\s*["']?([^"'\s]{20,})/g)) {
         const value = m[1] as string
         if (cert.message.includes(value.slice(0, 20))) throw new Finding("certificate: an error message quotes a key from the file")

@@ -61,6 +61,18 @@ const NAME_PATTERN = /^[A-Za-z0-9$\-_@.&+/]+$/
 const CONTROL_CHAR = /[\u0000-\u0008\u000a-\u001f\u007f]/
 const CONTROL_CHAR_OR_TAB = /[\u0000-\u001f\u007f]/
 
+/**
+ * A property name from the file, for an error message. Names in certificates are short
+ * (`public-key`, `secret-key`, `name`); a long "name" is more likely a key value that lost its
+ * `secret-key =` (a 40-character Z85 key can consist of name characters only), and secrets
+ * never appear in errors, so a name over 16 characters is described, not quoted. Found by the
+ * certificate fuzz target (fuzz/targets/text.ts), in a CI run of this stop.
+ */
+const QUOTABLE_NAME = 16
+function describeName(name: string): string {
+  return name.length <= QUOTABLE_NAME ? `"${name}"` : `(${name.length} characters, not shown: it may be key material)`
+}
+
 /** True when `name` is a valid ZPL property name (spec 4 grammar, no leading/trailing `/`). */
 export function isZplName(name: string): boolean {
   return NAME_PATTERN.test(name) && !name.startsWith("/") && !name.endsWith("/")
@@ -145,7 +157,7 @@ export function parseZpl(text: string, file: string, stats?: ZplScanStats): ZplD
       throw new CertificateError(file, lineNumber, `expected a property name (letters, digits or $-_@.&+/) at column ${nameStart + 1}`)
     }
     if (name.startsWith("/") || name.endsWith("/")) {
-      throw new CertificateError(file, lineNumber, `expected a property name that does not start or end with '/', got "${name}"`)
+      throw new CertificateError(file, lineNumber, `expected a property name that does not start or end with '/', got ${describeName(name)}`)
     }
 
     while (raw[column] === " " || raw[column] === "\t") column++
@@ -155,7 +167,7 @@ export function parseZpl(text: string, file: string, stats?: ZplScanStats): ZplD
     } else if (raw[column] === "=") {
       value = parseValue(raw, column + 1, file, lineNumber, name, stats)
     } else {
-      throw new CertificateError(file, lineNumber, `expected '=', a comment or the end of the line after property name "${name}", got another character at column ${column + 1}`)
+      throw new CertificateError(file, lineNumber, `expected '=', a comment or the end of the line after property name ${describeName(name)}, got another character at column ${column + 1}`)
     }
 
     if (stats !== undefined) stats.examined += column // indentation, name, blanks: one look each
@@ -193,7 +205,7 @@ function parseValue(
       // Text after the closing quote: `"say "hi""` (CZMQ's output for a value with '"', which
       // CZMQ itself then refuses) or `"a" b`. No escaping exists, so there is no one right
       // reading; refuse, as CZMQ's zconfig does, rather than guess.
-      throw new CertificateError(file, lineNumber, `expected the value of "${name}" to end at its closing quote (column ${close + 1}), got more text after it; ZPL has no escapes, so a quoted value cannot contain its own quote character`)
+      throw new CertificateError(file, lineNumber, `expected the value of ${describeName(name)} to end at its closing quote (column ${close + 1}), got more text after it; ZPL has no escapes, so a quoted value cannot contain its own quote character`)
     }
     // "A value that starts with a quote and does not end in a matching quote is treated as unquoted."
   }

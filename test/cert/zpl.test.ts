@@ -142,6 +142,16 @@ describe("parseZpl", () => {
     assert.match(error.message, /expected '=', a comment or the end of the line after property name "public-key"/)
   })
 
+  it("does not quote a long property name, which may be a key that lost its 'secret-key =' (fuzz finding)", () => {
+    const key = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7".replace(/[^A-Za-z0-9]/g, "z") // 40 name characters
+    for (const text of [`curve\n    ${key} : 1\n`, `curve\n    ${key} = "a"b"\n`, `curve\n    ${key}/ = 1\n`]) {
+      const error = parseError(text)
+      assert.equal(error.line, 2)
+      assert.ok(!error.message.includes(key.slice(0, 17)), `no 17 characters of the name in: ${error.message}`)
+      assert.match(error.message, /\(4[01] characters, not shown: it may be key material\)/)
+    }
+  })
+
   it("rejects names starting or ending with '/' (as CZMQ)", () => {
     assert.equal(parseError("/a = 1\n").line, 1)
     assert.equal(parseError("a/ = 1\n").line, 1)
