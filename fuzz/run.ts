@@ -14,7 +14,7 @@
  *   --list            list the targets and exit
  *
  * Findings (crash, hang, memory, failed valid-peer check) go to build/fuzz/findings/<target>/
- * with the error next to them; the run exits with status 1 when there was any. A summary
+ * with the error next to them; the run exits with status 1 if it found one. A summary
  * table and build/fuzz/summary.json close the run.
  */
 import { mkdirSync, writeFileSync } from "node:fs"
