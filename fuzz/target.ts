@@ -3,6 +3,7 @@
  * ./targets/index.ts, the harness ./loop.ts, the command line ./run.ts (docs/fuzzing.md).
  */
 import { ErrorCode, ProtocolError } from "../src/errors.js"
+import { concat } from "../src/stream-access/codec.js"
 
 export interface FuzzTarget {
   /** Short name, also the folder of its seed corpus: fuzz/corpus/<name>/. */
@@ -74,16 +75,9 @@ export function bytes(...parts: Array<number | string | Uint8Array | readonly nu
   return Uint8Array.from(out)
 }
 
+/** One array holding `parts` in order (the library's own concat, as an array-argument form). */
 export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  let n = 0
-  for (const p of parts) n += p.length
-  const out = new Uint8Array(n)
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
-  return out
+  return concat(...parts)
 }
 
 /** Split `data` into length-prefixed parts: [u16 big-endian length][octets]..., the rest as the last part. */
