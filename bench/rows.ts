@@ -39,6 +39,7 @@ export const Test = {
 export const StreamAccessTest = {
   PUBSUB_PLAIN: "pub-sub throughput, plain",
   PUBSUB_SECURE: "pub-sub throughput, stream access",
+  PUBSUB_SECURE_UNPACKED: "pub-sub throughput, stream access, packBytes 0",
   LATENCY_PLAIN: "pub-sub latency median, plain",
   LATENCY_SECURE: "pub-sub latency median, stream access",
   LATENCY_SECURE_IMMEDIATE: "pub-sub latency median, stream access, batchDelay 0",

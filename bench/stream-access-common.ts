@@ -10,7 +10,7 @@ import { publicFromSecret } from "../src/crypto/index.js"
 import { z85Encode } from "../src/wire/z85.js"
 
 export interface StreamArgs extends ChildArgs {
-  readonly mode?: "plain" | "secure" | "secure-immediate" | "secure-sparse"
+  readonly mode?: "plain" | "secure" | "secure-unpacked" | "secure-immediate" | "secure-sparse"
   readonly keyEndpoint?: string
 }
 

@@ -40,8 +40,8 @@ export function planStreamAccess(settings: Settings): Measurement[] {
   const timeoutMs = settings.durationMs + 20_000
   const security = "NULL" as const
   for (const size of STREAM_SIZES) {
-    for (const mode of ["plain", "secure"] as const) {
-      const test = mode === "plain" ? StreamAccessTest.PUBSUB_PLAIN : StreamAccessTest.PUBSUB_SECURE
+    for (const mode of ["plain", "secure", "secure-unpacked"] as const) {
+      const test = { plain: StreamAccessTest.PUBSUB_PLAIN, secure: StreamAccessTest.PUBSUB_SECURE, "secure-unpacked": StreamAccessTest.PUBSUB_SECURE_UNPACKED }[mode]
       const group = `stream-access ${test} ${size >= 1024 ? `${size / 1024} KiB` : `${size} B`}`
       const rows: Measurement["rows"] = [{ key: { test, security, size, unit: Unit.MSG_PER_SEC }, read: (r) => num(r, "msgPerSec") }]
       for (const impl of ["ironhouse", "zeromq"] as const) {

@@ -1,6 +1,7 @@
 /**
  * Stream-access pub/sub throughput, publishing side (binds): PUB of `impl`, plain or through
- * SecurePublisher (AEAD per message, Ed25519 per batch of 64 digests). Publishes `size`-byte
+ * SecurePublisher (AEAD per message or per pack, Ed25519 per batch of digests; mode
+ * "secure-unpacked": packBytes 0, every message sealed and sent alone). Publishes `size`-byte
  * bodies on topic "bench" as fast as send() resolves until killed. The PUB has `noDrop`
  * (ZMQ_XPUB_NODROP): send() waits for a subscriber at its high-water mark instead of dropping,
  * so the subscriber's count is the lossless rate the pair sustains (with drops, a lost digest
@@ -33,12 +34,12 @@ runChild(async (raw) => {
     },
   }
   const payload = new Uint8Array(size).fill(0x61)
-  if (args.mode !== "secure") {
+  if (args.mode !== "secure" && args.mode !== "secure-unpacked") {
     emit("ready", { endpoint: pub.lastEndpoint })
     for (;;) await pub.send([TOPIC, payload])
   }
   const service = benchIdentity("key service")
-  const secure = new ironhouse.SecurePublisher({ socket: pub, signingKey: benchSigningKey(), readers: [benchIdentity("reader").publicKey] })
+  const secure = new ironhouse.SecurePublisher({ socket: pub, signingKey: benchSigningKey(), readers: [benchIdentity("reader").publicKey], ...(args.mode === "secure-unpacked" ? { packBytes: 0 } : {}) })
   const router = new ironhouse.Router({ curveServer: true, curveSecretKey: service.secretKey })
   await router.bind("tcp://127.0.0.1:*")
   void secure.serveKeys(router)

@@ -16,7 +16,7 @@ runChild(async (raw) => {
   sub.connect(needText(args.endpoint, "endpoint"))
   let receive: () => Promise<unknown>
   let rejected = 0
-  if (args.mode === "secure") {
+  if (args.mode === "secure" || args.mode === "secure-unpacked") {
     const reader = benchIdentity("reader")
     const secure = new ironhouse.SecureSubscriber({
       socket: sub,

@@ -9,6 +9,9 @@
  *        AEAD XChaCha20-Poly1305-IETF, key = the epoch's data key,
  *        nonce = header[2..22] || 0x00000000 (unique: one publisher per data key, seq never repeats),
  *        associated data = topic || header.
+ * PACKED as DATA with kind 0x05 (same header, nonce, associated data and sequence numbers):
+ *        several messages of one topic sent together, one AEAD and one digest for all of them;
+ *        plaintext = k >= 2 × [u32 length || body], parsed with every length checked.
  * BATCH  (control topic) version | kind 0x02 | keyId (8) | firstSeq (u64) | count (u16) |
  *        count × BLAKE2b-256(u32 topic length || topic || DATA body) | Ed25519 signature (64)
  * COMMIT (control topic) version | kind 0x03 | keyId (8) | epoch (u32) | leafCount (u32) |
@@ -23,7 +26,7 @@
  */
 
 export const VERSION = 1
-export const Kind = { DATA: 1, BATCH: 2, COMMIT: 3, WELCOME: 4 } as const
+export const Kind = { DATA: 1, BATCH: 2, COMMIT: 3, WELCOME: 4, PACKED: 5 } as const
 
 export const KEY_ID_BYTES = 8
 export const HEADER_BYTES = 22
@@ -61,10 +64,10 @@ function viewOf(bytes: Uint8Array): DataView {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 }
 
-/** Write a DATA header into `out[0..22]` (byte by byte: this runs once per message). */
-export function writeHeader(out: Uint8Array, keyId: Uint8Array, epoch: number, seq: number): void {
+/** Write a DATA (or PACKED) header into `out[0..22]` (byte by byte: this runs once per message). */
+export function writeHeader(out: Uint8Array, keyId: Uint8Array, epoch: number, seq: number, kind: number = Kind.DATA): void {
   out[0] = VERSION
-  out[1] = Kind.DATA
+  out[1] = kind
   out.set(keyId, 2)
   out[10] = epoch >>> 24
   out[11] = (epoch >>> 16) & 0xff
@@ -103,9 +106,49 @@ export function dataSeq(body: Uint8Array): number {
   return Number.isSafeInteger(seq) ? seq : -1
 }
 
-/** True when `body` is long enough and marked as a DATA message of this version. */
+/** True when `body` is long enough and marked as a DATA (or PACKED) message of this version. */
 export function isDataBody(body: Uint8Array): boolean {
-  return body.length >= HEADER_BYTES + TAG_BYTES && body[0] === VERSION && body[1] === Kind.DATA
+  return body.length >= HEADER_BYTES + TAG_BYTES && body[0] === VERSION && (body[1] === Kind.DATA || body[1] === Kind.PACKED)
+}
+
+/** Octets one body takes in a PACKED plaintext. */
+export const PACKED_ENTRY_OVERHEAD = 4
+
+/**
+ * Lay `bodies` out as a PACKED plaintext (k × [u32 length || body]) in `out`, which must have
+ * packedSize(bodies) octets; returns the octets written.
+ */
+export function writePacked(out: Uint8Array, bodies: readonly Uint8Array[]): number {
+  let at = 0
+  for (const b of bodies) {
+    const n = b.length
+    out[at] = n >>> 24
+    out[at + 1] = (n >>> 16) & 0xff
+    out[at + 2] = (n >>> 8) & 0xff
+    out[at + 3] = n & 0xff
+    out.set(b, at + 4)
+    at += 4 + n
+  }
+  return at
+}
+
+/**
+ * The bodies of a PACKED plaintext, as views of it; undefined when a length runs past the end
+ * or there are fewer than two (a lone message is sent as DATA). Every length is checked before
+ * the view is taken, and the parts are at most plain.length / 4.
+ */
+export function parsePacked(plain: Uint8Array): Uint8Array[] | undefined {
+  const parts: Uint8Array[] = []
+  let at = 0
+  while (at < plain.length) {
+    if (at + PACKED_ENTRY_OVERHEAD > plain.length) return undefined
+    const n = u32At(plain, at)
+    at += PACKED_ENTRY_OVERHEAD
+    if (n > plain.length - at) return undefined
+    parts.push(plain.subarray(at, at + n))
+    at += n
+  }
+  return parts.length >= 2 ? parts : undefined
 }
 
 /** The header of a DATA body, or undefined when it is not one. */

@@ -2,6 +2,8 @@
  * The reader's side, sans-IO: frames in (data messages, batches, commits from the control
  * topic, the key service's welcome); verified plaintext messages and named events out. No
  * socket and no clock: the caller passes `now` (ms) and calls `tick(now)` by `deadline()`.
+ * A PACKED message (several messages of one topic sealed together) gives one `message` event
+ * per body, in order, all with its sequence number.
  *
  * Failure policy (Pulsar's DISCARD, made visible): every message that cannot be delivered
  * is dropped with a `rejected` event naming the reason; nothing throws on network input.
@@ -45,6 +47,8 @@ import {
   DIGEST_BYTES,
   equalAt,
   hasKeyId,
+  Kind,
+  parsePacked,
   Slab,
   parseWelcome,
   startsWith,
@@ -114,6 +118,8 @@ const BUFFERED_COMMITS = 8
 interface Held {
   topic: Uint8Array
   body: Uint8Array
+  /** The bodies of a PACKED message (views of `body`); undefined for DATA. */
+  parts: Uint8Array[] | undefined
   digest: Uint8Array
   epoch: number
   seq: number
@@ -368,9 +374,18 @@ export class StreamReader {
       events.push({ type: "rejected", reason: "decrypt-failed", epoch, seq })
       return
     }
+    let parts: Uint8Array[] | undefined
+    if (body[1] === Kind.PACKED) {
+      // Only a holder of the data key gets here; a bad layout is refused before it is held.
+      parts = parsePacked(plain)
+      if (parts === undefined) {
+        events.push({ type: "rejected", reason: "malformed", epoch, seq })
+        return
+      }
+    }
     const digest = new Uint8Array(DIGEST_BYTES)
     this.#crypto.genericHashInto(digest, input)
-    const held: Held = { topic, body: plain, digest, epoch, seq, at: now }
+    const held: Held = { topic, body: plain, parts, epoch, seq, digest, at: now }
     // Its batch may already have arrived (a message delayed on another path).
     if (seq <= this.#recentTop) for (const batch of this.#recent) {
       const i = seq - batch.firstSeq
@@ -435,7 +450,8 @@ export class StreamReader {
       return
     }
     this.#window.mark(held.seq)
-    events.push({ type: "message", topic: held.topic, body: held.body, epoch: held.epoch, seq: held.seq })
+    if (held.parts === undefined) events.push({ type: "message", topic: held.topic, body: held.body, epoch: held.epoch, seq: held.seq })
+    else for (const part of held.parts) events.push({ type: "message", topic: held.topic, body: part, epoch: held.epoch, seq: held.seq })
   }
 
   #batch(body: Uint8Array, events: ReaderEvent[]): void {

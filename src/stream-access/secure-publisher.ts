@@ -15,7 +15,8 @@ import type { SigningKeyPair } from "../crypto/sign.js"
 import { cryptoReady } from "../crypto/index.js"
 import { readyBackend } from "../crypto/active-backend.js"
 import { answerKeyRequest } from "./key-service.js"
-import { checkWriterOptions, normaliseMember, StreamWriter, type StreamFrames, type StreamWriterOptions } from "./writer.js"
+import { checkSealArguments, checkWriterOptions, normaliseMember, StreamWriter, type StreamFrames, type StreamWriterOptions } from "./writer.js"
+import { equalBytes, PACKED_ENTRY_OVERHEAD } from "./codec.js"
 
 /** The part of a PUB/XPUB socket this needs (the `zeromq` v6 shape). */
 export interface SendSocket {
@@ -35,7 +36,20 @@ export interface SecurePublisherOptions extends Omit<StreamWriterOptions, "membe
   readers?: CertificateStore | Iterable<string | Uint8Array>
   /** Start a new epoch this often, ms (default 0: only on membership changes and rotate()). */
   rotateInterval?: number
+  /**
+   * Packing (default 16384 octets; 0 = off): the first message of an event-loop turn leaves at
+   * once, and later messages of the same topic sent in the same turn are sealed together, as
+   * one PACKED message of up to this many octets (4 more per message), at the end of the turn
+   * or when full: one AEAD, one digest and one ZeroMQ message for all of them. Readers deliver
+   * them one by one, in order. Order across topics is kept (a message of another topic closes
+   * the pack), and a message larger than this always leaves alone. What it changes: a repeater
+   * or a SUB at its high-water mark drops a pack whole, and such messages share one sequence
+   * number.
+   */
+  packBytes?: number
 }
+
+export const DEFAULT_PACK_BYTES = 16384
 
 export interface CommitInfo {
   epoch: number
@@ -82,6 +96,14 @@ export class SecurePublisher extends EventEmitter {
   #timer: { cancel(): void } | undefined
   #rotation: NodeJS.Timeout | undefined
   #closed = false
+  readonly #packLimit: number
+  /** The open pack: bodies waiting for the end of the turn, their topic, and their packed size. */
+  #pack: Uint8Array[] = []
+  #packTopic: Uint8Array = EMPTY
+  #packSize = 0
+  /** A message left in this event-loop turn (so the next is packed); reset by #turnEnd. */
+  #busyTurn = false
+  #turnTimer: NodeJS.Immediate | undefined
   readonly #store: CertificateStore | undefined
   readonly #onReload = (): void => this.#syncStore()
 
@@ -107,6 +129,9 @@ export class SecurePublisher extends EventEmitter {
     }
     this.#socket = options.socket
     this.#store?.on("reloaded", this.#onReload)
+    const pack = options.packBytes ?? DEFAULT_PACK_BYTES
+    if (!Number.isInteger(pack) || pack < 0 || pack > 0x40000000) throw new RangeError(`SecurePublisher: expected packBytes as an integer from 0 to 2^30, got ${pack}`)
+    this.#packLimit = pack
     const every = options.rotateInterval ?? 0
     if (!Number.isFinite(every) || every < 0) throw new RangeError(`SecurePublisher: expected rotateInterval as a non-negative number of ms, got ${every}`)
     if (every > 0) {
@@ -146,12 +171,67 @@ export class SecurePublisher extends EventEmitter {
     let body: Uint8Array
     try {
       topic = bytes(message[0])
-      body = writer.sealBody(topic, bytes(message[1] ?? EMPTY), Date.now())
+      body = bytes(message[1] ?? EMPTY)
+      checkSealArguments(topic, body)
     } catch (error) {
       return Promise.reject(error) // bad arguments reject, as zeromq's send() does
     }
+    if (this.#busyTurn && this.#packLimit > 0 && PACKED_ENTRY_OVERHEAD + body.length <= this.#packLimit) {
+      // Packed: accepted now, sealed with the others at the end of the turn or when full.
+      let closed: Promise<void> | undefined
+      if (this.#pack.length > 0 && (!equalBytes(this.#packTopic, topic) || this.#packSize + PACKED_ENTRY_OVERHEAD + body.length > this.#packLimit)) closed = this.#sealPack()
+      if (this.#pack.length === 0) this.#packTopic = topic
+      this.#pack.push(body)
+      this.#packSize += PACKED_ENTRY_OVERHEAD + body.length
+      // The send that fills a pack waits for it (back-pressure at the socket's pace).
+      return closed ?? RESOLVED
+    }
+    // Alone: what is packed goes first (order), then this message, at once.
+    const before = this.#pack.length > 0 ? this.#sealPack() : undefined
+    this.#markTurn()
+    try {
+      body = writer.sealBody(topic, body, Date.now())
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    const sent = this.#sendSealed(writer, [topic, body])
+    return before === undefined ? sent : Promise.all([before, sent]).then(() => undefined)
+  }
+
+  /** A message left in this turn: later ones are packed until the turn ends. */
+  #markTurn(): void {
+    if (this.#packLimit === 0 || this.#busyTurn) return
+    this.#busyTurn = true
+    // Not unref'd: messages in the pack must leave even if nothing else keeps the process up.
+    this.#turnTimer = setImmediate(this.#turnEnd)
+  }
+
+  readonly #turnEnd = (): void => {
+    this.#turnTimer = undefined
+    this.#busyTurn = false
+    if (this.#pack.length > 0) this.#sealPack().catch((e: unknown) => this.#error(e))
+  }
+
+  /** Seal the open pack and hand it on; resolves when the socket has it. */
+  #sealPack(): Promise<void> {
+    const writer = this.writer
+    const bodies = this.#pack
+    const topic = this.#packTopic
+    this.#pack = []
+    this.#packTopic = EMPTY
+    this.#packSize = 0
+    let body: Uint8Array
+    try {
+      body = writer.sealPacked(topic, bodies, Date.now())
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return this.#sendSealed(writer, [topic, body])
+  }
+
+  /** Send one sealed message (and the batch when it is due) in order behind what is queued. */
+  #sendSealed(writer: StreamWriter, frames: StreamFrames): Promise<void> {
     this.#arm()
-    const frames: StreamFrames = [topic, body]
     // Nothing queued and no send in flight (the usual case for an application that awaits each
     // send): hand the message to the socket directly and return its promise, without the
     // queue's promise and entry. #pumping keeps later frames (a timer's batch) behind it.
@@ -183,6 +263,7 @@ export class SecurePublisher extends EventEmitter {
    */
   flush(): Promise<void> {
     if (this.#writer === undefined) return (this.#starting as Promise<void>).then(() => this.flush())
+    if (this.#pack.length > 0) this.#sealPack().catch((e: unknown) => this.#error(e))
     return this.#enqueueAfterAll(this.#writer.flush())
   }
 
@@ -191,6 +272,8 @@ export class SecurePublisher extends EventEmitter {
     if (this.#writer === undefined) return (this.#starting as Promise<void>).then(() => this.update(changes))
     const add = [...(changes.add ?? [])]
     const remove = [...(changes.remove ?? [])]
+    // Messages sent before the change leave (under the old epoch) before the commit.
+    if (this.#pack.length > 0) this.#sealPack().catch((e: unknown) => this.#error(e))
     const frames = this.writer.commit({ add, remove })
     const commit = frames[frames.length - 1] as StreamFrames
     this.emit("commit", { epoch: this.writer.epoch, added: add.length, removed: remove.length, bytes: commit[1].length } satisfies CommitInfo)
@@ -237,9 +320,12 @@ export class SecurePublisher extends EventEmitter {
     await this.#starting?.catch(() => undefined)
     if (this.#closed) return
     const writer = this.#writer
+    if (writer !== undefined && this.#pack.length > 0) this.#sealPack().catch(() => undefined)
     const last = writer === undefined ? Promise.resolve() : this.#enqueueAfterAll(writer.flush())
     this.#closed = true
     this.#timer?.cancel()
+    if (this.#turnTimer !== undefined) clearImmediate(this.#turnTimer)
+    this.#busyTurn = false
     clearInterval(this.#rotation)
     this.#store?.off("reloaded", this.#onReload)
     await last.catch(() => undefined)

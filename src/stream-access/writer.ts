@@ -32,6 +32,7 @@ import {
   HEADER_BYTES,
   Kind,
   MAX_BATCH,
+  PACKED_ENTRY_OVERHEAD,
   SALT_BYTES,
   SIGNATURE_BYTES,
   startsWith,
@@ -41,6 +42,7 @@ import {
   VERSION,
   wrapNonce,
   writeHeader,
+  writePacked,
   writeU64,
   Slab,
   type EncodedJoin,
@@ -91,6 +93,12 @@ export function readerHint(publicKey: Uint8Array): Uint8Array {
   return genericHash(16, publicKey).subarray(0, 8)
 }
 
+/** What sealBody() and sealPacked() accept: bytes, and a topic outside the reserved control prefix. */
+export function checkSealArguments(topic: Uint8Array, body: Uint8Array): void {
+  if (!(topic instanceof Uint8Array) || !(body instanceof Uint8Array)) throw new TypeError("StreamWriter.seal: expected topic and body as Uint8Array")
+  if (startsWith(topic, CONTROL_PREFIX)) throw new RangeError("StreamWriter.seal: topics starting with the reserved control prefix (\\0ih-sa/) are not allowed")
+}
+
 function positiveInteger(value: number | undefined, fallback: number, what: string, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined) return fallback
   if (!Number.isInteger(value) || value < 0 || value > max) throw new RangeError(`StreamWriter: expected ${what} as an integer from 0 to ${max}, got ${value}`)
@@ -135,6 +143,8 @@ export class StreamWriter {
   #lastNow = 0
   #previousEpoch: { epoch: number; key: Uint8Array } | undefined
   readonly #nonce = new Uint8Array(24)
+  /** Where sealPacked() lays out a PACKED plaintext (grown as needed, wiped after each use). */
+  #packed = new Uint8Array(0)
   readonly #slab = new Slab()
   readonly #crypto: CryptoBackend = cryptoBackend()
 
@@ -178,8 +188,31 @@ export class StreamWriter {
    * after this message, as seal() does.
    */
   sealBody(topic: Uint8Array, body: Uint8Array, now: number): Uint8Array {
-    if (!(topic instanceof Uint8Array) || !(body instanceof Uint8Array)) throw new TypeError("StreamWriter.seal: expected topic and body as Uint8Array")
-    if (startsWith(topic, CONTROL_PREFIX)) throw new RangeError("StreamWriter.seal: topics starting with the reserved control prefix (\\0ih-sa/) are not allowed")
+    checkSealArguments(topic, body)
+    return this.#seal(topic, Kind.DATA, body, now)
+  }
+
+  /**
+   * Several messages of one topic as one PACKED message (codec.ts): one AEAD and one digest for
+   * all of them, delivered by readers in order. Returns the body frame, as sealBody() does (and
+   * the caller flushes the batch when `batchDue`). One body is sealed as plain DATA.
+   */
+  sealPacked(topic: Uint8Array, bodies: readonly Uint8Array[], now: number): Uint8Array {
+    if (!Array.isArray(bodies) || bodies.length === 0) throw new TypeError("StreamWriter.sealPacked: expected a non-empty array of bodies")
+    let size = 0
+    for (const b of bodies) {
+      checkSealArguments(topic, b)
+      size += PACKED_ENTRY_OVERHEAD + b.length
+    }
+    if (bodies.length === 1) return this.#seal(topic, Kind.DATA, bodies[0] as Uint8Array, now)
+    if (this.#packed.length < size) this.#packed = new Uint8Array(Math.max(size, 2 * this.#packed.length))
+    const plain = this.#packed.subarray(0, writePacked(this.#packed, bodies))
+    const out = this.#seal(topic, Kind.PACKED, plain, now)
+    plain.fill(0) // the scratch held plaintext
+    return out
+  }
+
+  #seal(topic: Uint8Array, kind: number, body: Uint8Array, now: number): Uint8Array {
     const seq = this.#seq++
     this.#lastNow = now
     // One piece per message, laid out as the digest input: u32 topic length || topic || DATA
@@ -194,7 +227,7 @@ export class StreamWriter {
     piece[3] = tl & 0xff
     piece.set(topic, 4)
     const out = piece.subarray(4 + tl)
-    writeHeader(out, this.keyId, this.tree.epoch, seq)
+    writeHeader(out, this.keyId, this.tree.epoch, seq, kind)
     // Hot path: the backend directly (arguments are ours and of the right sizes), as the CURVE
     // message codec does; aeadEncryptInto() would check them again.
     this.#crypto.aeadEncryptInto(out.subarray(HEADER_BYTES), body, piece.subarray(4, 4 + tl + HEADER_BYTES), dataNonce(out, this.#nonce), this.tree.epochKey)

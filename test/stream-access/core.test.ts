@@ -140,6 +140,51 @@ describe("stream access core", () => {
     assert.deepEqual(rejections(alice.tick(10 + 1000)), ["unverified"])
   })
 
+  it("a PACKED message delivers its bodies in order under one sequence number; forged, malformed or replayed packs are refused", () => {
+    const { writer, alice, bob } = setup({ batchSize: 8 })
+    const bodies = ["first", "", "third", "x".repeat(1000)]
+    const packed = writer.sealPacked(text("orders"), bodies.map(text), 0)
+    assert.equal(packed[1], 5) // kind PACKED
+    const single = writer.sealPacked(text("orders"), [text("alone")], 0)
+    assert.equal(single[1], 1) // one body: plain DATA
+    const batch = writer.flush()
+    const events = [...alice.receive([text("orders"), packed], 0), ...alice.receive([text("orders"), single], 0), ...feed(alice, batch)]
+    assert.deepEqual(messages(events), [...bodies, "alone"])
+    assert.deepEqual(
+      events.flatMap((e) => (e.type === "message" ? [e.seq] : [])),
+      [0, 0, 0, 0, 1],
+    )
+    assert.ok(!Buffer.from(packed).includes("third"), "plaintext in a packed body")
+    // Replayed: refused whole.
+    assert.deepEqual(rejections([...alice.receive([text("orders"), packed], 0), ...feed(alice, batch)]), ["replay"])
+    // A key holder packs its own bodies (or a bad layout) under the next sequence number.
+    const epochKey = writer.tree.epochKey
+    const forge = (plain: Uint8Array, seq: number): Uint8Array => {
+      const out = new Uint8Array(HEADER_BYTES + plain.length + 16)
+      writeHeader(out, writer.keyId, writer.epoch, seq, 5)
+      aeadEncryptInto(out.subarray(HEADER_BYTES), plain, concat(text("orders"), out.subarray(0, HEADER_BYTES)), dataNonce(out, new Uint8Array(24)), epochKey)
+      return out
+    }
+    const layout = (...parts: Uint8Array[]): Uint8Array => concat(...parts.flatMap((p) => [Uint8Array.of(p.length >>> 24, (p.length >>> 16) & 255, (p.length >>> 8) & 255, p.length & 255), p]))
+    const forged = forge(layout(text("sell"), text("all")), 2)
+    const runsPast = forge(concat(Uint8Array.of(0, 0, 0, 9), text("short")), 3) // length past the end
+    const one = forge(layout(text("lone")), 4) // PACKED with a single body
+    const torn = forge(concat(layout(text("a"), text("b")), Uint8Array.of(0, 0)), 5) // a partial length
+    const genuine = writer.sealPacked(text("orders"), [text("buy"), text("hold")], 0) // seq 2
+    const after = [...bob.receive([text("orders"), forged], 0), ...bob.receive([text("orders"), runsPast], 0), ...bob.receive([text("orders"), one], 0), ...bob.receive([text("orders"), torn], 0)]
+    assert.deepEqual(rejections(after), ["malformed", "malformed", "malformed"])
+    const settled = [...bob.receive([text("orders"), packed], 0), ...bob.receive([text("orders"), single], 0), ...feed(bob, batch), ...bob.receive([text("orders"), genuine], 0), ...feed(bob, writer.flush())]
+    assert.deepEqual(messages(settled), [...bodies, "alone", "buy", "hold"])
+    assert.deepEqual(rejections(settled), ["forged"]) // the forged pack shares seq 2 with the genuine one
+  })
+
+  it("sealPacked checks its arguments", () => {
+    const { writer } = setup()
+    assert.throws(() => writer.sealPacked(text("t"), [], 0), TypeError)
+    assert.throws(() => writer.sealPacked(text("t"), ["no" as unknown as Uint8Array, text("x")], 0), TypeError)
+    assert.throws(() => writer.sealPacked(text("\u0000ih-sa/x"), [text("a"), text("b")], 0), RangeError)
+  })
+
   it("refuses replays and reordering beyond the window; accepts reordering within it", () => {
     const { writer, alice } = setup({ batchSize: 100, replayWindow: 16 })
     const frames = []

@@ -187,7 +187,8 @@ describe("SecurePublisher", () => {
     }
     const signing = signKeyPair()
     const reader = Certificate.generate()
-    const publisher = new SecurePublisher({ socket, signingKey: signing, readers: [reader.publicKey], batchSize: 7 })
+    // packBytes 0: every send() is its own message, so that a failed one rejects its own send().
+    const publisher = new SecurePublisher({ socket, signingKey: signing, readers: [reader.publicKey], batchSize: 7, packBytes: 0 })
     const reads = new StreamReader({ publicKey: reader.publicKey, secretKey: reader.secretKey as string, publisherKey: signing.publicKey })
     reads.acceptWelcome(answerKeyRequest(publisher.writer, reader.publicKey, keyRequest()).reply[2] as Uint8Array, 0)
     const COUNT = 100
@@ -228,6 +229,77 @@ describe("SecurePublisher", () => {
     // did, so nothing but those gaps (no unverified or forged message) shows.
     assert.deepEqual(refused, [])
     assert.ok(sent.some((f) => f[0]?.[0] === 0), "batches went out on the control topic")
+  })
+
+  it("packs what one turn sends: fewer, larger messages; readers get every message in order, topics interleaved; never two sends pending", async () => {
+    await cryptoReady()
+    // zeromq's contract again: one pending send at a time, each settling on a later turn.
+    const sent: Uint8Array[][] = []
+    let pending = false
+    let overlapped = false
+    const socket = {
+      send(message: Uint8Array[]): Promise<void> {
+        if (pending) overlapped = true
+        pending = true
+        return new Promise<void>((resolve) =>
+          setImmediate(() => {
+            pending = false
+            sent.push(message)
+            resolve()
+          }),
+        )
+      },
+    }
+    const signing = signKeyPair()
+    const reader = Certificate.generate()
+    const publisher = new SecurePublisher({ socket, signingKey: signing, readers: [reader.publicKey], packBytes: 256 })
+    const reads = new StreamReader({ publicKey: reader.publicKey, secretKey: reader.secretKey as string, publisherKey: signing.publicKey })
+    reads.acceptWelcome(answerKeyRequest(publisher.writer, reader.publicKey, keyRequest()).reply[2] as Uint8Array, 0)
+    const expected: string[] = []
+    const sends: Promise<void>[] = []
+    for (let i = 0; i < 200; i++) {
+      // Runs of one topic, a topic change every 7 messages, one body larger than a pack, and
+      // empty bodies: order must hold across all of them.
+      const topic = Math.floor(i / 7) % 2 === 0 ? "a" : "b"
+      const body = i === 100 ? "x".repeat(300) : i % 11 === 0 ? "" : `m${i}`
+      expected.push(`${topic}:${body}`)
+      if (i % 2 === 0) sends.push(publisher.send([topic, body]))
+      else await publisher.send([topic, body])
+    }
+    await Promise.all(sends)
+    await publisher.flush()
+    await publisher.close()
+    assert.equal(overlapped, false, "two socket sends were pending at once")
+    const got: string[] = []
+    const refused: string[] = []
+    const decoder = new TextDecoder()
+    for (const frames of sent) {
+      for (const e of reads.receive(frames, 0)) {
+        if (e.type === "message") got.push(`${decoder.decode(e.topic)}:${decoder.decode(e.body)}`)
+        else if (e.type === "rejected") refused.push(e.reason)
+      }
+    }
+    assert.deepEqual(refused, [])
+    assert.deepEqual(got, expected)
+    const data = sent.filter((f) => f[0]?.[0] !== 0)
+    const packed = data.filter((f) => f[1]?.[1] === 5)
+    assert.ok(packed.length > 0 && data.length < 200, `expected packed messages, got ${data.length} data messages (${packed.length} packed)`)
+    for (const f of data) assert.ok((f[1] as Uint8Array).length <= 22 + 300 + 4 + 16, "a pack grew past packBytes")
+  })
+
+  it("packBytes 0 sends every message alone; a bad packBytes throws", async () => {
+    await cryptoReady()
+    const sent: Uint8Array[][] = []
+    const socket = { send: async (m: Uint8Array[]) => void sent.push(m) }
+    const publisher = new SecurePublisher({ socket, signingKey: signKeyPair(), readers: [Certificate.generate().publicKey], packBytes: 0 })
+    for (let i = 0; i < 20; i++) await publisher.send(["t", `m${i}`])
+    await publisher.close()
+    const data = sent.filter((f) => f[0]?.[0] !== 0)
+    assert.equal(data.length, 20)
+    assert.ok(data.every((f) => f[1]?.[1] === 1))
+    for (const bad of [-1, 1.5, Number.NaN, 2 ** 31]) {
+      assert.throws(() => new SecurePublisher({ socket, signingKey: signKeyPair(), packBytes: bad }), RangeError)
+    }
   })
 
   it("flush() and close() wait for a batch the timer queued behind a send still in flight", async () => {
