@@ -55,6 +55,8 @@ export const StreamAccessTest = {
   CPU_READER_CRYPTO: "CPU per message, reader crypto",
   CPU_SEAL: "CPU per message, StreamWriter.seal",
   CPU_RECEIVE: "CPU per message, StreamReader.receive",
+  CPU_SEAL_PACKED: "CPU per message, StreamWriter.sealPacked, 16 KiB packs",
+  CPU_RECEIVE_PACKED: "CPU per message, StreamReader.receive, 16 KiB packs",
 } as const
 
 // h15-bulk (issue 13 item 6): rows that show how cost grows (bench/scaling-plan.ts), each ≥ 1× zeromq.

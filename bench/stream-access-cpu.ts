@@ -7,6 +7,8 @@
  *   crypto, reader     decrypt + digest, plus one verification per 128
  *   seal               StreamWriter.seal (the crypto above + header, layout, batch)
  *   receive            StreamReader.receive (the crypto above + replay window, holding, batch)
+ *   sealPacked, receivePacked   the same per message, for messages sealed in packs of up to
+ *                      16 KiB (SecurePublisher's default packBytes) with StreamWriter.sealPacked
  * A plain Ironhouse PUB or SUB spends about 1-2 µs per 256 B message (docs: bench/README.md);
  * these rows are what stream access adds on each side.
  */
@@ -96,5 +98,28 @@ runChild(async (args) => {
     }
   })
   if (delivered !== N) throw new Error(`bench: the reader delivered ${delivered} of ${N}`)
-  return { publisherCrypto, readerCrypto, seal, receive }
+  // Packs as SecurePublisher makes them by default (16 KiB: 4 octets + body per message).
+  const perPack = Math.max(1, Math.floor(16384 / (4 + size)))
+  const packs: StreamFrames[] = []
+  const group = Array.from({ length: perPack }, () => body)
+  const sealPacked = best(() => {
+    packs.length = 0
+    for (let i = 0; i < N; i += perPack) {
+      const bodies = i + perPack <= N ? group : group.slice(0, N - i)
+      packs.push([TOPIC, writer.sealPacked(TOPIC, bodies, 0)])
+      if (writer.batchDue) for (const f of writer.flush()) packs.push(f)
+    }
+    for (const f of writer.flush()) packs.push(f)
+  })
+  const receivePacked = best(() => {
+    const r = new StreamReader({ ...reader, publisherKey: signing.publicKey })
+    r.acceptWelcome(reply.sealed, 0)
+    delivered = 0
+    for (const f of packs) {
+      events.length = 0
+      for (const e of r.receive(f, 0, events)) if (e.type === "message") delivered++
+    }
+  })
+  if (delivered !== N) throw new Error(`bench: the reader delivered ${delivered} of ${N} packed`)
+  return { publisherCrypto, readerCrypto, seal, receive, sealPacked, receivePacked }
 })

@@ -120,6 +120,8 @@ export function planStreamAccess(settings: Settings): Measurement[] {
     [StreamAccessTest.CPU_READER_CRYPTO, "readerCrypto"],
     [StreamAccessTest.CPU_SEAL, "seal"],
     [StreamAccessTest.CPU_RECEIVE, "receive"],
+    [StreamAccessTest.CPU_SEAL_PACKED, "sealPacked"],
+    [StreamAccessTest.CPU_RECEIVE_PACKED, "receivePacked"],
   ] as const
   for (const size of STREAM_SIZES) {
     plan.push({

@@ -132,6 +132,21 @@ export function writePacked(out: Uint8Array, bodies: readonly Uint8Array[]): num
   return at
 }
 
+/** How many bodies a packed plaintext holds, or -1 when a length runs past its end. */
+export function packedCount(plain: Uint8Array): number {
+  let count = 0
+  let at = 0
+  while (at < plain.length) {
+    if (at + PACKED_ENTRY_OVERHEAD > plain.length) return -1
+    const n = u32At(plain, at)
+    at += PACKED_ENTRY_OVERHEAD
+    if (n > plain.length - at) return -1
+    at += n
+    count++
+  }
+  return count
+}
+
 /**
  * The bodies of a PACKED plaintext, as views of it; undefined when a length runs past the end
  * or there are fewer than two (a lone message is sent as DATA). Every length is checked before

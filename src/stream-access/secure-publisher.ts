@@ -97,10 +97,14 @@ export class SecurePublisher extends EventEmitter {
   #rotation: NodeJS.Timeout | undefined
   #closed = false
   readonly #packLimit: number
-  /** The open pack: bodies waiting for the end of the turn, their topic, and their packed size. */
-  #pack: Uint8Array[] = []
+  /**
+   * The open pack: the messages waiting for the end of the turn, copied in as they are sent
+   * (u32 length || body each, the PACKED plaintext), their topic (a copy), size and count.
+   */
+  #packBuffer = EMPTY
   #packTopic: Uint8Array = EMPTY
   #packSize = 0
+  #packCount = 0
   /** A message left in this event-loop turn (so the next is packed); reset by #turnEnd. */
   #busyTurn = false
   #turnTimer: NodeJS.Immediate | undefined
@@ -179,15 +183,26 @@ export class SecurePublisher extends EventEmitter {
     if (this.#busyTurn && this.#packLimit > 0 && PACKED_ENTRY_OVERHEAD + body.length <= this.#packLimit) {
       // Packed: accepted now, sealed with the others at the end of the turn or when full.
       let closed: Promise<void> | undefined
-      if (this.#pack.length > 0 && (!equalBytes(this.#packTopic, topic) || this.#packSize + PACKED_ENTRY_OVERHEAD + body.length > this.#packLimit)) closed = this.#sealPack()
-      if (this.#pack.length === 0) this.#packTopic = topic
-      this.#pack.push(body)
-      this.#packSize += PACKED_ENTRY_OVERHEAD + body.length
+      if (this.#packCount > 0 && (!equalBytes(this.#packTopic, topic) || this.#packSize + PACKED_ENTRY_OVERHEAD + body.length > this.#packLimit)) closed = this.#sealPack()
+      if (this.#packCount === 0) {
+        this.#packTopic = topic.slice()
+        if (this.#packBuffer.length === 0) this.#packBuffer = new Uint8Array(this.#packLimit)
+      }
+      const at = this.#packSize
+      const n = body.length
+      const pack = this.#packBuffer
+      pack[at] = n >>> 24
+      pack[at + 1] = (n >>> 16) & 0xff
+      pack[at + 2] = (n >>> 8) & 0xff
+      pack[at + 3] = n & 0xff
+      pack.set(body, at + PACKED_ENTRY_OVERHEAD)
+      this.#packSize = at + PACKED_ENTRY_OVERHEAD + n
+      this.#packCount++
       // The send that fills a pack waits for it (back-pressure at the socket's pace).
       return closed ?? RESOLVED
     }
     // Alone: what is packed goes first (order), then this message, at once.
-    const before = this.#pack.length > 0 ? this.#sealPack() : undefined
+    const before = this.#packCount > 0 ? this.#sealPack() : undefined
     this.#markTurn()
     try {
       body = writer.sealBody(topic, body, Date.now())
@@ -209,22 +224,24 @@ export class SecurePublisher extends EventEmitter {
   readonly #turnEnd = (): void => {
     this.#turnTimer = undefined
     this.#busyTurn = false
-    if (this.#pack.length > 0) this.#sealPack().catch((e: unknown) => this.#error(e))
+    if (this.#packCount > 0) this.#sealPack().catch((e: unknown) => this.#error(e))
   }
 
   /** Seal the open pack and hand it on; resolves when the socket has it. */
   #sealPack(): Promise<void> {
     const writer = this.writer
-    const bodies = this.#pack
     const topic = this.#packTopic
-    this.#pack = []
+    const size = this.#packSize
     this.#packTopic = EMPTY
     this.#packSize = 0
+    this.#packCount = 0
     let body: Uint8Array
     try {
-      body = writer.sealPacked(topic, bodies, Date.now())
+      body = writer.sealPackedPlaintext(topic, this.#packBuffer.subarray(0, size), Date.now())
     } catch (error) {
       return Promise.reject(error)
+    } finally {
+      this.#packBuffer.fill(0, 0, size) // it held plaintext
     }
     return this.#sendSealed(writer, [topic, body])
   }
@@ -263,7 +280,7 @@ export class SecurePublisher extends EventEmitter {
    */
   flush(): Promise<void> {
     if (this.#writer === undefined) return (this.#starting as Promise<void>).then(() => this.flush())
-    if (this.#pack.length > 0) this.#sealPack().catch((e: unknown) => this.#error(e))
+    if (this.#packCount > 0) this.#sealPack().catch((e: unknown) => this.#error(e))
     return this.#enqueueAfterAll(this.#writer.flush())
   }
 
@@ -273,7 +290,7 @@ export class SecurePublisher extends EventEmitter {
     const add = [...(changes.add ?? [])]
     const remove = [...(changes.remove ?? [])]
     // Messages sent before the change leave (under the old epoch) before the commit.
-    if (this.#pack.length > 0) this.#sealPack().catch((e: unknown) => this.#error(e))
+    if (this.#packCount > 0) this.#sealPack().catch((e: unknown) => this.#error(e))
     const frames = this.writer.commit({ add, remove })
     const commit = frames[frames.length - 1] as StreamFrames
     this.emit("commit", { epoch: this.writer.epoch, added: add.length, removed: remove.length, bytes: commit[1].length } satisfies CommitInfo)
@@ -320,7 +337,7 @@ export class SecurePublisher extends EventEmitter {
     await this.#starting?.catch(() => undefined)
     if (this.#closed) return
     const writer = this.#writer
-    if (writer !== undefined && this.#pack.length > 0) this.#sealPack().catch(() => undefined)
+    if (writer !== undefined && this.#packCount > 0) this.#sealPack().catch(() => undefined)
     const last = writer === undefined ? Promise.resolve() : this.#enqueueAfterAll(writer.flush())
     this.#closed = true
     this.#timer?.cancel()

@@ -33,6 +33,7 @@ import {
   Kind,
   MAX_BATCH,
   PACKED_ENTRY_OVERHEAD,
+  packedCount,
   SALT_BYTES,
   SIGNATURE_BYTES,
   startsWith,
@@ -210,6 +211,19 @@ export class StreamWriter {
     const out = this.#seal(topic, Kind.PACKED, plain, now)
     plain.fill(0) // the scratch held plaintext
     return out
+  }
+
+  /**
+   * As sealPacked(), for bodies already laid out as a PACKED plaintext (`u32 length || body`
+   * each, as writePacked() does); SecurePublisher copies each message into such a buffer when
+   * it is sent, so a caller may reuse its buffers at once. One body is sealed as plain DATA.
+   */
+  sealPackedPlaintext(topic: Uint8Array, plaintext: Uint8Array, now: number): Uint8Array {
+    checkSealArguments(topic, plaintext)
+    const count = packedCount(plaintext)
+    if (count < 1) throw new RangeError("StreamWriter.sealPackedPlaintext: expected u32 length || body for each message, with every length inside the buffer")
+    if (count === 1) return this.#seal(topic, Kind.DATA, plaintext.subarray(PACKED_ENTRY_OVERHEAD), now)
+    return this.#seal(topic, Kind.PACKED, plaintext, now)
   }
 
   #seal(topic: Uint8Array, kind: number, body: Uint8Array, now: number): Uint8Array {

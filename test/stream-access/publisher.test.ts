@@ -263,8 +263,11 @@ describe("SecurePublisher", () => {
       const topic = Math.floor(i / 7) % 2 === 0 ? "a" : "b"
       const body = i === 100 ? "x".repeat(300) : i % 11 === 0 ? "" : `m${i}`
       expected.push(`${topic}:${body}`)
-      if (i % 2 === 0) sends.push(publisher.send([topic, body]))
-      else await publisher.send([topic, body])
+      // A buffer the application reuses right after send(): the pack holds a copy.
+      const bytes = Buffer.from(body)
+      if (i % 2 === 0) sends.push(publisher.send([topic, bytes]))
+      else await publisher.send([topic, bytes])
+      bytes.fill(0x21)
     }
     await Promise.all(sends)
     await publisher.flush()
