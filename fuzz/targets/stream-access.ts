@@ -3,6 +3,8 @@
  * messages, signed digest batches and key-tree commits as they arrive on the subscription, and
  * key updates (the key service's reply carrying a sealed welcome).
  *
+ * The seed stream has DATA and PACKED messages, batches, a commit and a welcome.
+ *
  * Input: length-prefixed parts (splitParts). Part kinds by their first octet & 3:
  *   0  a subscription message: [topic, body], the topic length in octet 1
  *   1  a key service reply: three frames, lengths in octets 1 and 2 -> parseKeyReply -> acceptWelcome
@@ -81,6 +83,8 @@ export function recordStream(): Uint8Array[] {
   add(writer.flush())
   add(writer.commit({ remove: [OTHER] }))
   add(writer.seal(bytes("orders.eu"), bytes("sealed message 3"), FUZZ_CLOCK))
+  // A PACKED message (SecurePublisher's packing): two bodies under one sequence number.
+  add([[bytes("orders"), writer.sealPacked(bytes("orders"), [bytes("sealed message 4"), bytes("sealed message 5")], FUZZ_CLOCK)]])
   add(writer.flush())
   parts.push(bytes(2, 100))
   return parts
