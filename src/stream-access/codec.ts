@@ -470,7 +470,7 @@ export class Slab {
    */
   constructor(
     readonly size = 64 * 1024,
-    readonly maxPiece = 4096,
+    readonly maxPiece = 16 * 1024,
     readonly allocate: (n: number) => Uint8Array = (n) => new Uint8Array(n),
   ) {}
 
