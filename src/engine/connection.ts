@@ -675,6 +675,15 @@ export class Connection {
     return raw.concat(framed)
   }
 
+  /**
+   * The driver's promise that no chunk takeOutput() returned so far is read any more (the
+   * operating system has taken all of it): later output may reuse that memory (see
+   * FrameEncoder.release). A driver that cannot tell never calls this.
+   */
+  outputReleased(): void {
+    this.#encoder.release()
+  }
+
   /** Octets takeOutput() would return now (what linger must still get out). */
   get pendingOutput(): number {
     let n = this.#encoder.pendingBytes

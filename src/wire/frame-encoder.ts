@@ -190,6 +190,19 @@ export class FrameEncoder {
     return chunks
   }
 
+  /**
+   * The caller's promise that no chunk flush() returned so far is read any more (a socket
+   * driver calls this once the operating system has taken every octet written): the scratch
+   * buffer is then written from its start again instead of a fresh one being allocated for
+   * the next frames. Nothing happens while frames added since the last flush() wait in it.
+   * Without this call no region handed out is ever written again (see the class comment).
+   */
+  release(): void {
+    if (this.#pending !== 0 || this.#chunks.length !== 0) return
+    this.#start = 0
+    this.#used = 0
+  }
+
   /** Close the current run of scratch octets into a chunk. */
   #cut(): void {
     if (this.#used > this.#start) {

@@ -193,6 +193,30 @@ describe("FrameEncoder.reserveMessage (h18-gateway: a mechanism writes its frame
     assert.deepEqual(handedOut, snapshots)
   })
 
+  it("release(): after it, the next frames are written from the start of the same buffer; not while frames wait", () => {
+    const encoder = new FrameEncoder()
+    encoder.add(frame(false, false, ascii("one")))
+    const [first] = encoder.flush()
+    encoder.release()
+    encoder.add(frame(false, false, ascii("two")))
+    const [second] = encoder.flush()
+    assert.equal(second?.buffer, first?.buffer)
+    assert.equal(second?.byteOffset, 0)
+    assert.deepEqual(second, encodeFrame(frame(false, false, ascii("two"))))
+    // frames added since the last flush keep their place: release() is then a no-op
+    encoder.release()
+    encoder.add(frame(false, false, ascii("three")))
+    encoder.release()
+    encoder.add(frame(false, false, ascii("four")))
+    assert.deepEqual(concat(...encoder.flush()), concat(encodeFrame(frame(false, false, ascii("three"))), encodeFrame(frame(false, false, ascii("four")))))
+    // without release(), a region handed out is never written again
+    const [kept] = (encoder.add(frame(false, false, ascii("five"))), encoder.flush())
+    const snapshot = kept?.slice()
+    encoder.add(frame(false, false, ascii("six")))
+    encoder.flush()
+    assert.deepEqual(kept, snapshot)
+  })
+
   it("refuses lengths that are not integers from 0 to below PASS_THROUGH_MIN with RangeError", () => {
     const encoder = new FrameEncoder()
     for (const bad of [-1, 1.5, Number.NaN, PASS_THROUGH_MIN, 2 ** 53]) {
