@@ -620,9 +620,14 @@ export class Connection {
   send(frames: readonly Uint8Array[]): void {
     if (this.#state !== State.TRAFFIC) throw new Error("connection is not ready")
     const mech = this.#mechanism as SecurityMechanism
+    const encoder = this.#encoder
     const last = frames.length - 1
+    if (mech.encodeInto !== undefined) {
+      for (let i = 0; i <= last; i++) mech.encodeInto({ more: i < last, command: false, body: frames[i] as Uint8Array }, encoder)
+      return
+    }
     for (let i = 0; i <= last; i++) {
-      this.#encoder.add(mech.encode({ more: i < last, command: false, body: frames[i] as Uint8Array }))
+      encoder.add(mech.encode({ more: i < last, command: false, body: frames[i] as Uint8Array }))
     }
   }
 
@@ -668,6 +673,15 @@ export class Connection {
     if (raw.length === 0) return framed
     this.#pendingRaw = []
     return raw.concat(framed)
+  }
+
+  /**
+   * The driver's promise that no chunk takeOutput() returned so far is read any more (the
+   * operating system has taken all of it): later output may reuse that memory (see
+   * FrameEncoder.release). A driver that cannot tell never calls this.
+   */
+  outputReleased(): void {
+    this.#encoder.release()
   }
 
   /** Octets takeOutput() would return now (what linger must still get out). */

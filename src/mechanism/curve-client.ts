@@ -31,6 +31,7 @@ import {
 import { CURVE_KEY_SIZE, CURVE_NONCE_PREFIX, CURVE_READY_MIN_SIZE, CURVE_WELCOME_SIZE, Command, Mechanism } from "../wire/constants.js"
 import { decodeMetadata, encodeMetadata } from "../wire/metadata.js"
 import type { CommandFrame, Frame } from "../wire/types.js"
+import type { FrameEncoder } from "../wire/frame-encoder.js"
 import { CurveVersion, Hello, Initiate, LONG_NONCE_SIZE, Ready, Vouch, Welcome } from "./curve-layout.js"
 import {
   CurveMessageCodec,
@@ -38,6 +39,7 @@ import {
   ShortNonceWindow,
   decodeTraffic,
   encodeTraffic,
+  encodeTrafficInto,
   nonceWith,
   wipeSecrets,
   type NonceOrder,
@@ -248,6 +250,10 @@ export class CurveClient implements SecurityMechanism {
 
   encode(frame: Frame): Frame {
     return encodeTraffic(this.#codec, "client", this.#state, frame)
+  }
+
+  encodeInto(frame: Frame, encoder: FrameEncoder): void {
+    encodeTrafficInto(this.#codec, "client", this.#state, frame, encoder)
   }
 
   decode(frame: Frame): Frame {

@@ -43,6 +43,7 @@ import {
   Command,
 } from "../wire/constants.js"
 import type { Frame } from "../wire/types.js"
+import { PASS_THROUGH_MIN, type FrameEncoder } from "../wire/frame-encoder.js"
 import { SHORT_NONCE_SIZE } from "./curve-layout.js"
 
 const PREFIX_BYTES = NONCE_BYTES - SHORT_NONCE_SIZE
@@ -284,6 +285,38 @@ export class CurveMessageCodec {
   }
 
   /**
+   * encode(), written straight into `encoder`'s buffer: the MESSAGE is built and sealed where
+   * it will be written from, so no buffer of its own is allocated and it is not copied again
+   * (h18-gateway: the per-message cost of every CURVE sender). The short nonce is taken first,
+   * so an exhausted counter throws before anything is queued. A MESSAGE of PASS_THROUGH_MIN
+   * octets or more goes through encode() and add() (its own buffer, not copied by the encoder).
+   */
+  encodeInto(frame: Frame, encoder: FrameEncoder): void {
+    if (this.#destroyed) throw new Error("CurveMessageCodec.encodeInto() after destroy()")
+    const payload = frame.body
+    const size = PAYLOAD_AT + payload.length
+    if (size >= PASS_THROUGH_MIN) {
+      encoder.add(this.encode(frame))
+      return
+    }
+    const nonce = this.#sendNonce
+    this.#sendCounter.writeNext(nonce, PREFIX_BYTES)
+    const at = encoder.reserveMessage(size)
+    const out = encoder.scratch
+    out.set(MESSAGE_NAME, at)
+    for (let i = 0; i < SHORT_NONCE_SIZE; i++) out[at + NONCE_AT + i] = nonce[PREFIX_BYTES + i] as number
+    out[at + PLAINTEXT_AT] = (frame.more ? CURVE_MESSAGE_FLAG_MORE : 0) | (frame.command ? CURVE_MESSAGE_FLAG_COMMAND : 0)
+    out.set(payload, at + PAYLOAD_AT)
+    const buffer = encoder.scratchBuffer
+    this.#crypto.sealInto(
+      new Uint8Array(buffer, at + BOX_AT, size - BOX_AT),
+      new Uint8Array(buffer, at + PLAINTEXT_AT, size - PLAINTEXT_AT),
+      nonce,
+      this.#key,
+    )
+  }
+
+  /**
    * The frame inside one received MESSAGE. Decrypts in place: `frame.body` is overwritten and the
    * result's body is a view into it. Throws ProtocolError: MALFORMED_COMMAND_UNSPECIFIED (not a
    * command body), UNEXPECTED_COMMAND (not MESSAGE), MALFORMED_COMMAND_MESSAGE (under 33
@@ -345,6 +378,18 @@ export type CurveRole = "client" | "server"
 export function encodeTraffic(codec: CurveMessageCodec | undefined, role: CurveRole, state: string, frame: Frame): Frame {
   if (codec === undefined) throw new Error(`CURVE ${role}: encode() in state ${state}, expected READY`)
   return codec.encode(frame)
+}
+
+/** encodeInto() of a CURVE mechanism: as encodeTraffic, into the engine's encoder. */
+export function encodeTrafficInto(
+  codec: CurveMessageCodec | undefined,
+  role: CurveRole,
+  state: string,
+  frame: Frame,
+  encoder: FrameEncoder,
+): void {
+  if (codec === undefined) throw new Error(`CURVE ${role}: encode() in state ${state}, expected READY`)
+  codec.encodeInto(frame, encoder)
 }
 
 /** decode() of a CURVE mechanism: a message frame before READY is the peer's protocol error. */

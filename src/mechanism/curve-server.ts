@@ -55,6 +55,7 @@ import {
 } from "../wire/constants.js"
 import { decodeMetadata, encodeMetadata, getProperty } from "../wire/metadata.js"
 import type { CommandFrame, Frame, Metadata } from "../wire/types.js"
+import type { FrameEncoder } from "../wire/frame-encoder.js"
 import {
   Cookie,
   CurveVersion,
@@ -71,6 +72,7 @@ import {
   ShortNonceWindow,
   decodeTraffic,
   encodeTraffic,
+  encodeTrafficInto,
   nonceWith,
   wipeSecrets,
   type NonceOrder,
@@ -424,6 +426,10 @@ export class CurveServer implements SecurityMechanism {
 
   encode(frame: Frame): Frame {
     return encodeTraffic(this.#codec, "server", this.#state, frame)
+  }
+
+  encodeInto(frame: Frame, encoder: FrameEncoder): void {
+    encodeTrafficInto(this.#codec, "server", this.#state, frame, encoder)
   }
 
   decode(frame: Frame): Frame {

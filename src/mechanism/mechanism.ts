@@ -13,6 +13,7 @@
 import type { MechanismName } from "../wire/constants.js"
 import type { CommandFrame, Frame, Metadata } from "../wire/types.js"
 import type { ProtocolError } from "../errors.js"
+import type { FrameEncoder } from "../wire/frame-encoder.js"
 
 /** What the server side asks its authenticate hook: shaped like a ZAP request (RFC 27). */
 export interface AuthRequest {
@@ -93,6 +94,12 @@ export interface SecurityMechanism {
   authReply(reply: AuthReply): MechanismOutput[]
   /** After ready: wrap one outgoing frame for the wire (NULL/PLAIN: identity). */
   encode(frame: Frame): Frame
+  /**
+   * Optional, after ready: encode() and queue the result on `encoder` in one step, building the
+   * wire frame in the encoder's own buffer (CURVE: no per-message allocation or second copy).
+   * The engine calls this, when present, instead of encode() + add() for message frames.
+   */
+  encodeInto?(frame: Frame, encoder: FrameEncoder): void
   /** After ready: unwrap one incoming frame (CURVE: decrypt a MESSAGE). Throws ProtocolError. */
   decode(frame: Frame): Frame
   /** Wipe secrets held by this mechanism. */

@@ -78,6 +78,12 @@ export interface PipeConnection {
   }
   readonly socket: {
     readonly writableNeedDrain: boolean
+    /**
+     * A node:net socket's octets not yet handed to the operating system, and its high-water
+     * mark; absent for a connection whose flow control is writableNeedDrain alone (inproc).
+     */
+    readonly writableLength?: number
+    readonly writableHighWaterMark?: number
     readonly destroyed: boolean
     pause(): unknown
     resume(): unknown
@@ -94,6 +100,21 @@ export interface PipeConnection {
 }
 
 let nextPipeId = 1
+
+/**
+ * Whether the transport has no room for more output now (write into the engine later, on the
+ * drain callback). For a node:net socket this is its buffered octets at or over its high-water
+ * mark, not `writableNeedDrain`: that flag stays set after a write the OS took at once, until
+ * the 'drain' event on a later tick, so a burst of sends within one tick (an `await send()` loop
+ * runs in microtasks) would otherwise queue, and copy, every message after the first 16 KiB
+ * flush although the kernel had room (h18-gateway: measured on the CURVE sender). Bounded the
+ * same way: at most the high-water mark buffered, plus what the engine holds until FLUSH_BYTES.
+ */
+function transportFull(socket: PipeConnection["socket"]): boolean {
+  const length = socket.writableLength
+  if (length === undefined) return socket.writableNeedDrain
+  return length >= (socket.writableHighWaterMark ?? 0)
+}
 
 export class Pipe {
   readonly id = nextPipeId++
@@ -193,7 +214,7 @@ export class Pipe {
   /** Queue or send one message. The caller checked hasRoom (or deliberately ignores it). */
   write(frames: Uint8Array[]): void {
     const conn = this.conn
-    if (this.ready && this.#out.length === 0 && conn !== undefined && !conn.socket.writableNeedDrain) {
+    if (this.ready && this.#out.length === 0 && conn !== undefined && !transportFull(conn.socket)) {
       conn.engine.send(frames)
       let size = 0
       for (let i = 0; i < frames.length; i++) size += (frames[i] as Uint8Array).length + 9
@@ -227,7 +248,7 @@ export class Pipe {
     if (!this.ready || conn === undefined || this.#out.length === 0) return
     const wasFull = !this.hasRoom
     let bytes = this.#unflushed
-    while (this.#out.length > 0 && !conn.socket.writableNeedDrain && !conn.socket.destroyed) {
+    while (this.#out.length > 0 && !transportFull(conn.socket) && !conn.socket.destroyed) {
       const frames = this.#out.shift() as Uint8Array[]
       conn.engine.send(frames)
       for (let i = 0; i < frames.length; i++) bytes += (frames[i] as Uint8Array).length + 9

@@ -63,6 +63,30 @@ export function writeFrameHeader(out: Uint8Array, offset: number, flags: number,
   return end
 }
 
+/**
+ * writeFrameHeader() without its argument checks, for the encoder's own calls: `flags` holds
+ * at most MORE or COMMAND (not both), `size` is a body's length and the room is there.
+ */
+function putHeader(out: Uint8Array, offset: number, flags: number, size: number): number {
+  if (size <= SHORT_FRAME_MAX) {
+    out[offset] = flags
+    out[offset + 1] = size
+    return offset + SHORT_HEADER_SIZE
+  }
+  out[offset] = flags | FLAG_LONG
+  const high = Math.floor(size / TWO_POW_32)
+  const low = size % TWO_POW_32
+  out[offset + 1] = high >>> 24
+  out[offset + 2] = (high >>> 16) & 0xff
+  out[offset + 3] = (high >>> 8) & 0xff
+  out[offset + 4] = high & 0xff
+  out[offset + 5] = low >>> 24
+  out[offset + 6] = (low >>> 16) & 0xff
+  out[offset + 7] = (low >>> 8) & 0xff
+  out[offset + 8] = low & 0xff
+  return offset + LONG_HEADER_SIZE
+}
+
 function frameFlags(frame: Frame): number {
   return (frame.more ? FLAG_MORE : 0) | (frame.command ? FLAG_COMMAND : 0)
 }
@@ -91,6 +115,7 @@ const MIN_SCRATCH_SIZE = 1024
 
 export class FrameEncoder {
   #scratch: Uint8Array = new Uint8Array(0)
+  #scratchBuffer: ArrayBufferLike = this.#scratch.buffer
   /** Start of the frames not yet cut into a chunk. */
   #start = 0
   /** End of the written part of `#scratch`. */
@@ -111,7 +136,10 @@ export class FrameEncoder {
     const passThrough = length >= PASS_THROUGH_MIN
     const copied = passThrough ? headerSize : headerSize + length
     if (this.#scratch.length - this.#used < copied) this.#newScratch(copied)
-    this.#used = writeFrameHeader(this.#scratch, this.#used, frameFlags(frame), length)
+    // frameFlags() gives MORE and COMMAND only from booleans; a command with MORE is refused.
+    const flags = frameFlags(frame)
+    if (flags === (FLAG_MORE | FLAG_COMMAND)) writeFrameHeader(this.#scratch, this.#used, flags, length) // throws
+    this.#used = putHeader(this.#scratch, this.#used, flags, length)
     if (passThrough) {
       this.#cut()
       this.#chunks.push(body)
@@ -122,6 +150,37 @@ export class FrameEncoder {
     this.#pending += headerSize + length
   }
 
+  /**
+   * Queue the header of a final message frame of `length` octets (outer flags 0: what a CURVE
+   * MESSAGE is on the wire) and reserve room for its body, which the caller then writes
+   * itself, in full and before the next call on this encoder, at `scratch[offset ..
+   * offset + length]` (`offset` is the return value; `scratch` and `scratchBuffer` name that
+   * buffer now). Lets a mechanism build its frame in place: no buffer of its own, no copy.
+   * RangeError for a length that is not an integer from 0 to below PASS_THROUGH_MIN (a body
+   * that large goes through add(), as its own chunk).
+   */
+  reserveMessage(length: number): number {
+    if (!Number.isInteger(length) || length < 0 || length >= PASS_THROUGH_MIN) {
+      throw argumentError("range", `expected a reserved body length of 0 to ${PASS_THROUGH_MIN - 1} octets, got ${length}`)
+    }
+    const headerSize = frameHeaderSize(length)
+    if (this.#scratch.length - this.#used < headerSize + length) this.#newScratch(headerSize + length)
+    const at = putHeader(this.#scratch, this.#used, 0, length)
+    this.#used = at + length
+    this.#pending += headerSize + length
+    return at
+  }
+
+  /** The buffer reserveMessage() last reserved room in (changes when a new one is needed). */
+  get scratch(): Uint8Array {
+    return this.#scratch
+  }
+
+  /** `scratch.buffer` (scratch starts at its offset 0), kept so it is not looked up per frame. */
+  get scratchBuffer(): ArrayBufferLike {
+    return this.#scratchBuffer
+  }
+
   /** Everything added since the last flush, as few buffers as possible (empty if nothing). */
   flush(): Uint8Array[] {
     this.#cut()
@@ -129,6 +188,19 @@ export class FrameEncoder {
     this.#chunks = []
     this.#pending = 0
     return chunks
+  }
+
+  /**
+   * The caller's promise that no chunk flush() returned so far is read any more (a socket
+   * driver calls this once the operating system has taken every octet written): the scratch
+   * buffer is then written from its start again instead of a fresh one being allocated for
+   * the next frames. Nothing happens while frames added since the last flush() wait in it.
+   * Without this call no region handed out is ever written again (see the class comment).
+   */
+  release(): void {
+    if (this.#pending !== 0 || this.#chunks.length !== 0) return
+    this.#start = 0
+    this.#used = 0
   }
 
   /** Close the current run of scratch octets into a chunk. */
@@ -153,6 +225,7 @@ export class FrameEncoder {
     const fresh = new Uint8Array(Math.max(grown, run.length + atLeast))
     fresh.set(run, 0)
     this.#scratch = fresh
+    this.#scratchBuffer = fresh.buffer
     this.#start = 0
     this.#used = run.length
   }

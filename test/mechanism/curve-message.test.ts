@@ -9,6 +9,7 @@ import * as crypto from "../../src/crypto/index.js"
 import { ErrorCode } from "../../src/errors.js"
 import { CurveMessageCodec, ShortNonceCounter, ShortNonceWindow, nonceWith } from "../../src/mechanism/curve-message.js"
 import type { Frame } from "../../src/wire/types.js"
+import { FrameEncoder, PASS_THROUGH_MIN, encodeFrame } from "../../src/wire/frame-encoder.js"
 import { availableBackends } from "../crypto/available-backends.js"
 import { bytes, codeOf, hex, utf8 } from "./pump.js"
 
@@ -48,6 +49,39 @@ for (const backend of backendNames) {
       assert.equal(hex(wire.body.subarray(8, 16)), "0000000000000001")
       const expected = crypto.seal(Uint8Array.from([0x01, ...payload]), nonceWith("CurveZMQMESSAGEC", wire.body.subarray(8, 16)), key)
       assert.equal(hex(wire.body.subarray(16)), hex(expected))
+    })
+
+    it("encodeInto() queues exactly the frame encode() gives, and it decodes (h18-gateway)", () => {
+      const key = crypto.randomBytes(32)
+      const viaEncode = codecPair(key)
+      const viaInto = codecPair(key)
+      const cases: Frame[] = [
+        frame(bytes()),
+        frame(utf8("a"), true),
+        frame(utf8("\x04PING\x00\x00"), false, true),
+        frame(new Uint8Array(256).fill(0x61)),
+        frame(new Uint8Array(PASS_THROUGH_MIN - 34).fill(3), true), // the largest MESSAGE built in place
+        frame(new Uint8Array(PASS_THROUGH_MIN).fill(4)), // through encode(): its own buffer
+      ]
+      const encoder = new FrameEncoder()
+      const expected: Uint8Array[] = []
+      for (const f of cases) {
+        expected.push(encodeFrame(viaEncode.client.encode(copy(f))))
+        viaInto.client.encodeInto(copy(f), encoder)
+      }
+      const wire = Buffer.concat(encoder.flush())
+      assert.equal(hex(wire), hex(Buffer.concat(expected)))
+      // and the server side opens them, in order, with their flags
+      let at = 0
+      for (const f of cases) {
+        const long = (wire[at] as number) & 0x02
+        const size = long ? Number(wire.readBigUInt64BE(at + 1)) : (wire[at + 1] as number)
+        at += long ? 9 : 2
+        const back = viaInto.server.decode({ more: false, command: false, body: new Uint8Array(wire.subarray(at, at + size)) })
+        at += size
+        assert.deepEqual({ ...back, body: hex(back.body) }, { ...f, body: hex(f.body) })
+      }
+      assert.equal(at, wire.length)
     })
 
     it("decodes in place and round-trips flags and payload both ways", () => {
@@ -198,6 +232,17 @@ describe("short nonces", () => {
     const codec = new CurveMessageCodec(key, false, new ShortNonceCounter({ hi: 0xffffffff, lo: 0xffffffff }), new ShortNonceWindow())
     codec.encode(frame(bytes(1)))
     assert.throws(() => codec.encode(frame(bytes(2))), (e) => codeOf(e) === ErrorCode.INVALID_SEQUENCE)
+  })
+
+  it("encodeInto() with an exhausted counter throws before queuing anything", () => {
+    const key = crypto.randomBytes(32)
+    const codec = new CurveMessageCodec(key, false, new ShortNonceCounter({ hi: 0xffffffff, lo: 0xffffffff }), new ShortNonceWindow())
+    const encoder = new FrameEncoder()
+    codec.encodeInto(frame(bytes(1)), encoder)
+    const pending = encoder.pendingBytes
+    assert.throws(() => codec.encodeInto(frame(bytes(2)), encoder), (e) => codeOf(e) === ErrorCode.INVALID_SEQUENCE)
+    assert.equal(encoder.pendingBytes, pending)
+    assert.equal(encoder.flush().reduce((n, c) => n + c.length, 0), pending)
   })
 
   it("the window accepts any first nonce (even 0), then only strictly greater ones, compared as 64-bit", () => {

@@ -47,3 +47,70 @@ describe("Pipe state", () => {
     )
   })
 })
+
+/**
+ * h18-gateway: a pipe writes into its connection's engine while the transport's buffered
+ * octets are under its high-water mark, even while node:net's `writableNeedDrain` is still set
+ * from a write the OS took at once (it clears only on the 'drain' tick); it queues, within its
+ * own high-water mark, once the buffered octets reach the mark; inproc (no writableLength)
+ * keeps using writableNeedDrain.
+ */
+describe("Pipe output flow control", () => {
+  function setup(socket: { writableNeedDrain: boolean; writableLength?: number; writableHighWaterMark?: number }) {
+    const sent: Uint8Array[][] = []
+    const conn = {
+      engine: { send: (frames: readonly Uint8Array[]) => void sent.push([...frames]), sendSubscription() {} },
+      socket: { ...socket, destroyed: false, pause() {}, resume() {} },
+      flush() {},
+      close() {},
+      destroy() {},
+      pendingOutput: 0,
+      linger() {},
+      abort() {},
+    }
+    const queued: number[] = []
+    const owner: PipeOwner = {
+      pipeStateChanged() {},
+      queuedOutputChanged: (_p, delta) => void queued.push(delta),
+      scheduleFlush() {},
+      pipeHasRoom() {},
+    }
+    const pipe = new Pipe(owner, "test://", undefined, 10, 0)
+    pipe.attachConnection(conn)
+    pipe.onHandshake(PEER)
+    return { pipe, sent, queued, conn }
+  }
+  const message = () => [new Uint8Array(100).fill(1)]
+
+  it("writes into the engine while writableLength is under the mark, whatever writableNeedDrain says", () => {
+    const { pipe, sent, queued } = setup({ writableNeedDrain: true, writableLength: 0, writableHighWaterMark: 16384 })
+    for (let i = 0; i < 20; i++) pipe.write(message())
+    assert.equal(sent.length, 20)
+    assert.equal(pipe.queuedOutput, 0)
+    assert.deepEqual(queued, [])
+  })
+
+  it("queues at the mark (up to the pipe's own high-water mark) and sends the queue when pumped", () => {
+    const { pipe, sent, queued, conn } = setup({ writableNeedDrain: true, writableLength: 16384, writableHighWaterMark: 16384 })
+    for (let i = 0; i < 10; i++) pipe.write(message())
+    assert.equal(sent.length, 0)
+    assert.equal(pipe.queuedOutput, 10)
+    assert.equal(pipe.hasRoom, false)
+    assert.deepEqual(queued, [1])
+    ;(conn.socket as { writableLength: number }).writableLength = 0
+    pipe.pump()
+    assert.equal(sent.length, 10)
+    assert.equal(pipe.queuedOutput, 0)
+    assert.deepEqual(queued, [1, -1])
+  })
+
+  it("without writableLength (inproc), writableNeedDrain alone decides", () => {
+    const blocked = setup({ writableNeedDrain: true })
+    blocked.pipe.write(message())
+    assert.equal(blocked.sent.length, 0)
+    assert.equal(blocked.pipe.queuedOutput, 1)
+    const open = setup({ writableNeedDrain: false })
+    open.pipe.write(message())
+    assert.equal(open.sent.length, 1)
+  })
+})

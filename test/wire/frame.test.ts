@@ -158,6 +158,81 @@ describe("FrameEncoder", () => {
   })
 })
 
+describe("FrameEncoder.reserveMessage (h18-gateway: a mechanism writes its frame in place)", () => {
+  it("queues the header of a final frame and the room for its body, in order with add()", () => {
+    const encoder = new FrameEncoder()
+    encoder.add(frame(true, false, ascii("before")))
+    for (const length of [0, 5, 255, 256, 3000]) {
+      const body = new Uint8Array(length).map((_, i) => (i * 7 + length) & 0xff)
+      const at = encoder.reserveMessage(length)
+      encoder.scratch.set(body, at)
+      assert.equal(encoder.scratch.buffer, encoder.scratchBuffer)
+    }
+    encoder.add(frame(false, true, ascii("after")))
+    const expected = concat(
+      encodeFrame(frame(true, false, ascii("before"))),
+      ...[0, 5, 255, 256, 3000].map((length) => encodeFrame(frame(false, false, new Uint8Array(length).map((_, i) => (i * 7 + length) & 0xff)))),
+      encodeFrame(frame(false, true, ascii("after"))),
+    )
+    assert.equal(encoder.pendingBytes, expected.length)
+    assert.deepEqual(concat(...encoder.flush()), expected)
+  })
+
+  it("never reserves room in a region already handed out by flush()", () => {
+    const encoder = new FrameEncoder()
+    const handedOut: Uint8Array[] = []
+    const snapshots: Uint8Array[] = []
+    for (let round = 0; round < 300; round++) {
+      const at = encoder.reserveMessage(400)
+      encoder.scratch.fill(round & 0xff, at, at + 400)
+      for (const c of encoder.flush()) {
+        handedOut.push(c)
+        snapshots.push(c.slice())
+      }
+    }
+    assert.deepEqual(handedOut, snapshots)
+  })
+
+  it("release(): after it, the next frames are written from the start of the same buffer; not while frames wait", () => {
+    const encoder = new FrameEncoder()
+    encoder.add(frame(false, false, ascii("one")))
+    const [first] = encoder.flush()
+    encoder.release()
+    encoder.add(frame(false, false, ascii("two")))
+    const [second] = encoder.flush()
+    assert.equal(second?.buffer, first?.buffer)
+    assert.equal(second?.byteOffset, 0)
+    assert.deepEqual(second, encodeFrame(frame(false, false, ascii("two"))))
+    // frames added since the last flush keep their place: release() is then a no-op
+    encoder.release()
+    encoder.add(frame(false, false, ascii("three")))
+    encoder.release()
+    encoder.add(frame(false, false, ascii("four")))
+    assert.deepEqual(concat(...encoder.flush()), concat(encodeFrame(frame(false, false, ascii("three"))), encodeFrame(frame(false, false, ascii("four")))))
+    // without release(), a region handed out is never written again
+    const [kept] = (encoder.add(frame(false, false, ascii("five"))), encoder.flush())
+    const snapshot = kept?.slice()
+    encoder.add(frame(false, false, ascii("six")))
+    encoder.flush()
+    assert.deepEqual(kept, snapshot)
+  })
+
+  it("refuses lengths that are not integers from 0 to below PASS_THROUGH_MIN with RangeError", () => {
+    const encoder = new FrameEncoder()
+    for (const bad of [-1, 1.5, Number.NaN, PASS_THROUGH_MIN, 2 ** 53]) {
+      assert.throws(() => encoder.reserveMessage(bad), RangeError, String(bad))
+    }
+    assert.equal(encoder.pendingBytes, 0)
+    assert.deepEqual(encoder.flush(), [])
+  })
+
+  it("add() still refuses MORE on a command with RangeError", () => {
+    const encoder = new FrameEncoder()
+    assert.throws(() => encoder.add({ more: true, command: true, body: ascii("x") }), RangeError)
+    assert.equal(encoder.pendingBytes, 0)
+  })
+})
+
 function arbitraryFrame(): fc.Arbitrary<Frame> {
   const size = fc.oneof(
     fc.integer({ min: 0, max: 300 }),
