@@ -418,7 +418,7 @@ export function planMeasurements(settings: Settings, c: CReference): Measurement
     }
   }
   plan.push(...e2eMeasurements(settings, timeoutMs))
-  plan.push(...gatewayMeasurements(settings, timeoutMs))
+  plan.push(...gatewayMeasurements(settings, timeoutMs, c))
   plan.push(...planStreamAccess(settings)) // stream access (issue 10)
   plan.push(...planScaling(settings)) // h15-bulk (issue 13 item 6): how cost grows
   return plan
@@ -520,7 +520,7 @@ function floodMeasurements(count: number): Measurement[] {
 // ---- h9-gateway (issue 12): through one gateway vs direct CURVE, same run ---------------------
 export const GATEWAY_THROUGHPUT_SIZE = 256
 
-function gatewayMeasurements(settings: Settings, timeoutMs: number): Measurement[] {
+function gatewayMeasurements(settings: Settings, timeoutMs: number, c: CReference): Measurement[] {
   const security = "CURVE"
   const impl = "ironhouse"
   const size = GATEWAY_THROUGHPUT_SIZE
@@ -534,6 +534,17 @@ function gatewayMeasurements(settings: Settings, timeoutMs: number): Measurement
   const group = `${Test.GATEWAY_THROUGHPUT} ${security} ${formatSize(size)}`
   for (const [column, role] of [["ironhouse", "gateway-receiver"], ["direct", "throughput-receiver"]] as const) {
     out.push({ group, column, rows: throughput, scenario: { server: nodeRole(role, { impl, security }), clients: sender, resultFrom: "server", timeoutMs } })
+  }
+  // h19: the same two topologies from libzmq in C, zmq_proxy() in its own process as the gateway
+  // (bench/c/zmq-bench.c), for the floor of each ratio on this machine.
+  const cCurve = c.available && c.curve
+  if (cCurve) {
+    const cPush = (ready: Fields): ProcessSpec[] => [
+      { command: c.binary, args: ["push", text(ready, "endpoint"), String(size), String(settings.durationMs), security, text(ready, "serverKey")] },
+    ]
+    for (const [column, args] of [["libzmq-c", ["gateway-pull"]], ["libzmq-c-direct", ["pull", security]]] as const) {
+      out.push({ group, column, rows: throughput, scenario: { server: { command: c.binary, args }, clients: cPush, resultFrom: "server", timeoutMs } })
+    }
   }
   const latency: Measurement["rows"] = [
     { key: { test: Test.GATEWAY_LATENCY_MEDIAN, security, size: LATENCY_SIZE, unit: Unit.MICROSECONDS }, read: (r) => field(r, "medianUs") },
@@ -553,6 +564,17 @@ function gatewayMeasurements(settings: Settings, timeoutMs: number): Measurement
   const latencyGroup = `gateway req-rep latency ${security} ${formatSize(LATENCY_SIZE)}`
   for (const [column, role] of [["ironhouse", "gateway-replier"], ["direct", "latency-server"]] as const) {
     out.push({ group: latencyGroup, column, rows: latency, scenario: { server: nodeRole(role, { impl, security }), clients: client, resultFrom: "client", timeoutMs } })
+  }
+  if (cCurve) {
+    const cReq = (ready: Fields): ProcessSpec[] => [
+      {
+        command: c.binary,
+        args: ["req", text(ready, "endpoint"), String(LATENCY_SIZE), String(settings.durationMs), String(settings.warmup), security, text(ready, "serverKey")],
+      },
+    ]
+    for (const [column, args] of [["libzmq-c", ["gateway-rep"]], ["libzmq-c-direct", ["rep", security]]] as const) {
+      out.push({ group: latencyGroup, column, rows: latency, scenario: { server: { command: c.binary, args }, clients: cReq, resultFrom: "client", timeoutMs } })
+    }
   }
   return out
 }

@@ -25,6 +25,7 @@ const HEADERS: Record<Column, string> = {
   "libzmq-c": "libzmq C",
   "node-net": "node net",
   direct: "direct", // h9-gateway: Ironhouse CURVE without the gateway (gateway rows only)
+  "libzmq-c-direct": "C direct", // h19: libzmq C CURVE without zmq_proxy (gateway rows only; `libzmq C` is through it)
 }
 
 export function formatValue(value: number, unit: string): string {
@@ -75,11 +76,14 @@ export function renderTable(rows: readonly ReportRow[]): { text: string; tally: 
       return "value" in c ? formatValue(c.value, row.key.unit) : note(c.missing)
     }
     const ih = valueOf(row.cells.get("ironhouse"))
+    const floor = cFloor(row)
     const targets = targetsFor(row.key).map((target) => {
       const reference = valueOf(row.cells.get(target.against))
       const { status, ratio: r } = checkTarget(target, ih, reference)
       countStatus(tally, status)
-      const shown = `${describeTarget(target)}: ${status}${r !== undefined ? ` (${r.toFixed(2)}×)` : ""}`
+      const shown =
+        `${describeTarget(target)}: ${status}${r !== undefined ? ` (${r.toFixed(2)}×)` : ""}` +
+        (target.against === "direct" && floor !== undefined ? `; ${floor}` : "")
       if (status !== "n/a") {
         tally.lines.push(`${row.key.test} ${row.key.security} ${formatSize(row.key.size)} ${shown}`)
       }
@@ -105,6 +109,17 @@ export function renderTable(rows: readonly ReportRow[]): { text: string; tally: 
   const direction =
     "ratios are ironhouse / reference; for µs, ms, MiB and KiB/connection lower is better, elsewhere higher"
   return { text: `${text}\n\n${direction}${notes.length > 0 ? `\nn/a:\n${noteText}` : ""}`, tally }
+}
+
+/**
+ * h19 (gateway rows): the same ratio from libzmq alone, C through a zmq_proxy() process over
+ * C direct, shown next to the target's "ironhouse through the gateway / ironhouse direct".
+ */
+function cFloor(row: ReportRow): string | undefined {
+  const through = valueOf(row.cells.get("libzmq-c"))
+  const direct = valueOf(row.cells.get("libzmq-c-direct"))
+  if (through === undefined || direct === undefined || direct === 0) return undefined
+  return `C zmq_proxy/C direct: ${(through / direct).toFixed(2)}×`
 }
 
 function countStatus(tally: TargetTally, status: TargetStatus): void {

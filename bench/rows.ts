@@ -3,7 +3,7 @@
 export type Security = "NULL" | "CURVE" | "TLS"
 
 /** One column of the table: the two implementations compared, and the two references. */
-export const COLUMNS = ["ironhouse", "zeromq", "libzmq-c", "node-net", "direct"] as const
+export const COLUMNS = ["ironhouse", "zeromq", "libzmq-c", "node-net", "direct", "libzmq-c-direct"] as const
 export type Column = (typeof COLUMNS)[number]
 
 export const Test = {
@@ -26,7 +26,8 @@ export const Test = {
   E2E_BROKER: "e2e dealer-router throughput via broker",
   E2E_HANDSHAKES: "e2e handshakes",
   E2E_MEMORY: "e2e idle session memory",
-  // h9-gateway (issue 12): "ironhouse" = through one `ironhouse gateway` process, "direct" = Ironhouse CURVE without it
+  // h9-gateway (issue 12): "ironhouse" = through one `ironhouse gateway` process, "direct" = Ironhouse CURVE without it;
+  // h19: "libzmq-c" = libzmq from C through a zmq_proxy() process, "libzmq-c-direct" = libzmq C CURVE without it
   GATEWAY_THROUGHPUT: "gateway push-pull throughput",
   GATEWAY_LATENCY_MEDIAN: "gateway req-rep latency median",
   GATEWAY_LATENCY_P99: "gateway req-rep latency p99",

@@ -14,14 +14,30 @@
  *   zmq-bench rep SECURITY                          bind REP, echo forever
  *   zmq-bench req ENDPOINT SIZE MS WARMUP SECURITY [KEY]  round trips for MS ms after WARMUP ones
  *
+ * The gateway rows (issue 12): the same topology as `ironhouse gateway` in front of an
+ * unmodified application, built from libzmq alone. The application binds (NULL), then starts
+ * this program again as its own process in the `proxy` role, which binds a CURVE server front
+ * end, connects a NULL back end to the application and joins them with zmq_proxy(); the
+ * application announces the proxy's endpoint and key as its own ready line. Clients are the
+ * `push` and `req` roles with CURVE.
+ *   zmq-bench gateway-pull                          PULL app behind a push-pull proxy, counts as `pull`
+ *   zmq-bench gateway-rep                           REP app behind a req-rep proxy, echoes as `rep`
+ *   zmq-bench proxy PATTERN APP_ENDPOINT            req-rep: ROUTER (CURVE, bind) | DEALER (connect)
+ *                                                   push-pull: PULL (CURVE, bind) | PUSH (connect)
+ *
  * Written for this benchmark from the libzmq man pages (zmq_socket, zmq_msg_recv, zmq_curve);
  * it mirrors what the Node processes do, message for message.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/types.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 #include <zmq.h>
 
 static double now_ms(void) {
@@ -74,13 +90,97 @@ static void bind_and_announce(void *sock, const char *public_key) {
   fflush(stdout);
 }
 
+/* ---- gateway rows (issue 12) ---------------------------------------------------------------- */
+
+static void fail_plain(const char *what) {
+  printf("{\"error\":\"libzmq C: %s: %s\"}\n", what, strerror(errno));
+  fflush(stdout);
+  exit(1);
+}
+
+/* The proxy's process id, so that gateway-pull can stop it once it has its result. */
+static pid_t proxy_pid = -1;
+
+/*
+ * Binds the application socket (NULL), starts `zmq-bench proxy PATTERN ENDPOINT` as a child
+ * process and passes the proxy's ready line (CURVE endpoint and server key) on as ours. The
+ * child gets SIGKILL when this process dies (PR_SET_PDEATHSIG), as the orchestrator kills
+ * servers with SIGKILL; bench/gateway-watchdog.ts does the same for `ironhouse gateway`.
+ */
+static void bind_behind_proxy(void *sock, const char *pattern) {
+  check(zmq_bind(sock, "tcp://127.0.0.1:*"), "zmq_bind");
+  char endpoint[256];
+  size_t len = sizeof endpoint;
+  check(zmq_getsockopt(sock, ZMQ_LAST_ENDPOINT, endpoint, &len), "ZMQ_LAST_ENDPOINT");
+  char self[4096];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n < 0) fail_plain("readlink /proc/self/exe");
+  self[n] = '\0';
+  int fds[2];
+  if (pipe(fds) != 0) fail_plain("pipe");
+  pid_t parent = getpid();
+  char *argv[] = {self, "proxy", (char *)pattern, endpoint, NULL};
+  pid_t pid = fork();
+  if (pid < 0) fail_plain("fork");
+  if (pid == 0) {
+    /* Only async-signal-safe calls between fork and exec: this process has libzmq's threads. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(1);
+    dup2(fds[1], STDOUT_FILENO);
+    close(fds[0]);
+    close(fds[1]);
+    execv(self, argv);
+    _exit(127);
+  }
+  proxy_pid = pid;
+  close(fds[1]);
+  FILE *from_proxy = fdopen(fds[0], "r");
+  if (from_proxy == NULL) fail_plain("fdopen");
+  char line[1024];
+  if (fgets(line, sizeof line, from_proxy) == NULL) {
+    printf("{\"error\":\"libzmq C: the proxy process exited before its ready line\"}\n");
+    fflush(stdout);
+    exit(1);
+  }
+  fclose(from_proxy); /* the proxy writes nothing after its ready (or error) line */
+  fputs(line, stdout); /* {"ready":{"endpoint":...,"serverKey":...}} or {"error":...} */
+  fflush(stdout);
+  if (strncmp(line, "{\"ready\"", 8) != 0) exit(1);
+}
+
+/* What `ironhouse gateway` runs for a server-side route: CURVE outside (bind), NULL inside (connect). */
+static int role_proxy(const char *pattern, const char *app_endpoint) {
+  int req_rep = strcmp(pattern, "req-rep") == 0;
+  if (!req_rep && strcmp(pattern, "push-pull") != 0) {
+    printf("{\"error\":\"zmq-bench proxy: pattern must be req-rep or push-pull\"}\n");
+    return 2;
+  }
+  void *ctx = zmq_ctx_new();
+  void *front = zmq_socket(ctx, req_rep ? ZMQ_ROUTER : ZMQ_PULL);
+  void *back = zmq_socket(ctx, req_rep ? ZMQ_DEALER : ZMQ_PUSH);
+  int zero = 0; /* the bench's gateway config has linger = 0 */
+  check(zmq_setsockopt(front, ZMQ_LINGER, &zero, sizeof zero), "ZMQ_LINGER");
+  check(zmq_setsockopt(back, ZMQ_LINGER, &zero, sizeof zero), "ZMQ_LINGER");
+  char public_key[41];
+  make_server(front, "CURVE", public_key);
+  check(zmq_connect(back, app_endpoint), "zmq_connect");
+  bind_and_announce(front, public_key);
+  zmq_proxy(front, back, NULL); /* returns only when the context ends: never, here */
+  fail("zmq_proxy");
+  return 1;
+}
+
 /* Counts messages from the first arrival to the empty end marker, like throughput-receiver.ts. */
-static int role_pull(const char *security) {
+static int role_pull(const char *security, int behind_proxy) {
   void *ctx = zmq_ctx_new();
   void *sock = zmq_socket(ctx, ZMQ_PULL);
-  char public_key[41];
-  make_server(sock, security, public_key);
-  bind_and_announce(sock, public_key);
+  if (behind_proxy) {
+    bind_behind_proxy(sock, "push-pull");
+  } else {
+    char public_key[41];
+    make_server(sock, security, public_key);
+    bind_and_announce(sock, public_key);
+  }
   zmq_msg_t msg;
   zmq_msg_init(&msg);
   long count = 0;
@@ -97,6 +197,10 @@ static int role_pull(const char *security) {
   printf("{\"result\":{\"messages\":%ld,\"seconds\":%.6f,\"msgPerSec\":%.1f}}\n", count,
          elapsed / 1e3, rate);
   fflush(stdout);
+  if (proxy_pid > 0) {
+    kill(proxy_pid, SIGKILL);
+    waitpid(proxy_pid, NULL, 0);
+  }
   zmq_msg_close(&msg);
   zmq_close(sock);
   zmq_ctx_term(ctx);
@@ -128,12 +232,16 @@ static int role_push(const char *endpoint, size_t size, double ms, const char *s
   return 0;
 }
 
-static int role_rep(const char *security) {
+static int role_rep(const char *security, int behind_proxy) {
   void *ctx = zmq_ctx_new();
   void *sock = zmq_socket(ctx, ZMQ_REP);
-  char public_key[41];
-  make_server(sock, security, public_key);
-  bind_and_announce(sock, public_key);
+  if (behind_proxy) {
+    bind_behind_proxy(sock, "req-rep");
+  } else {
+    char public_key[41];
+    make_server(sock, security, public_key);
+    bind_and_announce(sock, public_key);
+  }
   zmq_msg_t msg;
   zmq_msg_init(&msg);
   for (;;) {
@@ -202,8 +310,11 @@ int main(int argc, char **argv) {
            zmq_has("curve") ? "true" : "false");
     return 0;
   }
-  if (strcmp(role, "pull") == 0 && argc == 3) return role_pull(argv[2]);
-  if (strcmp(role, "rep") == 0 && argc == 3) return role_rep(argv[2]);
+  if (strcmp(role, "pull") == 0 && argc == 3) return role_pull(argv[2], 0);
+  if (strcmp(role, "rep") == 0 && argc == 3) return role_rep(argv[2], 0);
+  if (strcmp(role, "gateway-pull") == 0 && argc == 2) return role_pull("NULL", 1);
+  if (strcmp(role, "gateway-rep") == 0 && argc == 2) return role_rep("NULL", 1);
+  if (strcmp(role, "proxy") == 0 && argc == 4) return role_proxy(argv[2], argv[3]);
   if (strcmp(role, "push") == 0 && (argc == 6 || argc == 7))
     return role_push(argv[2], strtoul(argv[3], NULL, 10), strtod(argv[4], NULL), argv[5],
                      argc == 7 ? argv[6] : "");

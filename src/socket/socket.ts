@@ -78,6 +78,8 @@ export interface MessageWithPeer {
  * tight `await send()` loop lets I/O (and the batched flush) run; `zeromq` does the same.
  */
 const MAX_SYNC_OPERATIONS = 512
+/** h19: a burst end with at least this many pipes to flush may hold small ones (Pipe.holdOutput). */
+const HOLD_MIN_PIPES = 64
 const RESOLVED: Promise<void> = Promise.resolve()
 
 interface SendWaiter {
@@ -1268,7 +1270,25 @@ export abstract class Socket {
 
   readonly #endBurst = (): void => {
     this.#inBurst = false
-    this.#flushAll()
+    if (this.#dirty.length < HOLD_MIN_PIPES) {
+      this.#flushAll()
+      return
+    }
+    // h19: a burst spread over many pipes (a ROUTER round-robin, a PUB to many): a pipe with
+    // little output and a silent peer waits a few more turns to share one write (Pipe.holdOutput).
+    const now: Pipe[] = []
+    const held: Pipe[] = []
+    for (const pipe of this.#dirty) (pipe.holdOutput() ? held : now).push(pipe)
+    this.#dirty = held
+    this.#flushScheduled = held.length > 0
+    if (held.length > 0) {
+      this.#inBurst = true
+      setImmediate(this.#endBurst)
+    }
+    for (const pipe of now) {
+      pipe.dirty = false
+      pipe.flush()
+    }
   }
 
   #updateKeepAlive(): void {

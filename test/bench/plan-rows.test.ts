@@ -8,7 +8,8 @@ import { describe, it } from "node:test"
 import assert from "node:assert/strict"
 import { percentile } from "../../bench/stats.js"
 import { planMeasurements, type Settings } from "../../bench/plan.js"
-import { Test } from "../../bench/rows.js"
+import { Test, Unit, type Column } from "../../bench/rows.js"
+import { renderTable, type Cell } from "../../bench/report.js"
 import type { CReference } from "../../bench/c-reference.js"
 
 /** The C program's ranks (bench/c/zmq-bench.c): ceil(p n / 100) in integer arithmetic. */
@@ -57,5 +58,49 @@ describe("bench plan (issue 13)", () => {
       assert.deepEqual(m?.rows.map((r) => r.key.test), [Test.LATENCY_MEDIAN, Test.LATENCY_P99, Test.LATENCY_P999])
       assert.equal(m?.rows[2]?.read({ medianUs: 1, p99Us: 2, p999Us: 3 }), 3)
     }
+  })
+})
+
+describe("bench gateway rows, libzmq C floor (h19, issue 12)", () => {
+  const base: Settings = { durationMs: 1000, warmup: 500, handshakeConcurrency: 1, connections: 10, connectorProcesses: 1 }
+  const c: CReference = { available: true, binary: "/bin/zmq-bench", version: "4.3.4", curve: true }
+  const ready = { endpoint: "tcp://127.0.0.1:1", serverKey: "k" }
+
+  it("runs C through zmq_proxy and C direct in both gateway groups, with the same sizes and durations", () => {
+    const plan = planMeasurements(base, c)
+    const throughput = plan.filter((m) => m.group === "gateway push-pull throughput CURVE 256 B")
+    assert.deepEqual(throughput.map((m) => m.column), ["ironhouse", "direct", "libzmq-c", "libzmq-c-direct"])
+    assert.deepEqual(throughput.slice(2).map((m) => m.scenario.server.args), [["gateway-pull"], ["pull", "CURVE"]])
+    for (const m of throughput.slice(2)) {
+      assert.deepEqual(m.scenario.clients(ready)[0]?.args, ["push", "tcp://127.0.0.1:1", "256", "1000", "CURVE", "k"])
+    }
+    const latency = plan.filter((m) => m.group === "gateway req-rep latency CURVE 64 B")
+    assert.deepEqual(latency.map((m) => m.column), ["ironhouse", "direct", "libzmq-c", "libzmq-c-direct"])
+    assert.deepEqual(latency.slice(2).map((m) => m.scenario.server.args), [["gateway-rep"], ["rep", "CURVE"]])
+    for (const m of latency.slice(2)) {
+      assert.deepEqual(m.scenario.clients(ready)[0]?.args, ["req", "tcp://127.0.0.1:1", "64", "1000", "500", "CURVE", "k"])
+      assert.equal(m.rows[0]?.key.test, Test.GATEWAY_LATENCY_MEDIAN)
+    }
+  })
+
+  it("leaves the C gateway cells out without a CURVE-capable libzmq", () => {
+    const plan = planMeasurements(base, { ...c, curve: false })
+    const columns = plan.filter((m) => m.group.startsWith("gateway")).map((m) => m.column)
+    assert.deepEqual(columns, ["ironhouse", "direct", "ironhouse", "direct"])
+  })
+
+  it("prints C through zmq_proxy / C direct next to the gateway target's ratio", () => {
+    const key = { test: Test.GATEWAY_LATENCY_MEDIAN, security: "CURVE", size: 64, unit: Unit.MICROSECONDS } as const
+    const cells = new Map<Column, Cell>([
+      ["ironhouse", { value: 500 }],
+      ["direct", { value: 250 }],
+      ["libzmq-c", { value: 300 }],
+      ["libzmq-c-direct", { value: 100 }],
+    ])
+    const { text, tally } = renderTable([{ key, cells }])
+    assert.match(text, /≤1\.5× direct: missed \(2\.00×\); C zmq_proxy\/C direct: 3\.00×/)
+    assert.deepEqual(tally.lines, ["gateway req-rep latency median CURVE 64 B ≤1.5× direct: missed (2.00×); C zmq_proxy/C direct: 3.00×"])
+    const withoutC = renderTable([{ key, cells: new Map([...cells].slice(0, 2)) }])
+    assert.doesNotMatch(withoutC.text, /zmq_proxy/)
   })
 })
