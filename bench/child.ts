@@ -16,6 +16,8 @@ export interface ChildArgs {
   readonly size?: number
   readonly durationMs?: number
   readonly warmup?: number
+  /** Throughput receivers: milliseconds of traffic not counted before counting starts. */
+  readonly warmupMs?: number
   readonly count?: number
   readonly concurrency?: number
   /** Handshake under flood: the server's pid, to read its resident memory. */

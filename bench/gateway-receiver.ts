@@ -17,9 +17,20 @@ runChild(async (args) => {
   emit("ready", { endpoint: gateway.endpoint, serverKey: gateway.serverKey })
   let count = 0
   let first = 0
+  // warmupMs (the gateway rows): count from the first arrival at least that long after the
+  // very first, so that the rate is the steady state, not the processes' cold start.
+  const warmupMs = args.warmupMs ?? 0
+  let arrived = -1
+  let counting = warmupMs <= 0
   for (;;) {
     const [frame] = await pull.receive()
     if (frame === undefined || frame.length === 0) break
+    if (!counting) {
+      const t = performance.now()
+      if (arrived < 0) arrived = t
+      if (t - arrived < warmupMs) continue
+      counting = true
+    }
     if (count === 0) first = performance.now()
     count++
   }

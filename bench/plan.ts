@@ -520,6 +520,9 @@ function floodMeasurements(count: number): Measurement[] {
 // ---- h9-gateway (issue 12): through one gateway vs direct CURVE, same run ---------------------
 export const GATEWAY_THROUGHPUT_SIZE = 256
 
+/** Traffic the gateway throughput row's receivers do not count before they start (all cells). */
+export const GATEWAY_WARMUP_MS = 1000
+
 function gatewayMeasurements(settings: Settings, timeoutMs: number, c: CReference): Measurement[] {
   const security = "CURVE"
   const impl = "ironhouse"
@@ -528,21 +531,26 @@ function gatewayMeasurements(settings: Settings, timeoutMs: number, c: CReferenc
   const throughput: Measurement["rows"] = [
     { key: { test: Test.GATEWAY_THROUGHPUT, security, size, unit: Unit.MSG_PER_SEC }, read: (r) => field(r, "msgPerSec") },
   ]
+  // Every cell of this row counts after GATEWAY_WARMUP_MS of traffic (the senders send that
+  // much longer): each run starts three processes cold here against two direct, and a gateway
+  // is a long-running server, so the row compares steady states (bench/README.md, gateway rows).
+  const sendMs = settings.durationMs + GATEWAY_WARMUP_MS
   const sender = (ready: Fields): ProcessSpec[] => [
-    nodeRole("throughput-sender", { impl, security, size, durationMs: settings.durationMs, endpoint: text(ready, "endpoint"), serverKey: optionalText(ready, "serverKey") }),
+    nodeRole("throughput-sender", { impl, security, size, durationMs: sendMs, endpoint: text(ready, "endpoint"), serverKey: optionalText(ready, "serverKey") }),
   ]
   const group = `${Test.GATEWAY_THROUGHPUT} ${security} ${formatSize(size)}`
   for (const [column, role] of [["ironhouse", "gateway-receiver"], ["direct", "throughput-receiver"]] as const) {
-    out.push({ group, column, rows: throughput, scenario: { server: nodeRole(role, { impl, security }), clients: sender, resultFrom: "server", timeoutMs } })
+    out.push({ group, column, rows: throughput, scenario: { server: nodeRole(role, { impl, security, warmupMs: GATEWAY_WARMUP_MS }), clients: sender, resultFrom: "server", timeoutMs } })
   }
   // h19: the same two topologies from libzmq in C, zmq_proxy() in its own process as the gateway
   // (bench/c/zmq-bench.c), for the floor of each ratio on this machine.
   const cCurve = c.available && c.curve
   if (cCurve) {
     const cPush = (ready: Fields): ProcessSpec[] => [
-      { command: c.binary, args: ["push", text(ready, "endpoint"), String(size), String(settings.durationMs), security, text(ready, "serverKey")] },
+      { command: c.binary, args: ["push", text(ready, "endpoint"), String(size), String(sendMs), security, text(ready, "serverKey")] },
     ]
-    for (const [column, args] of [["libzmq-c", ["gateway-pull"]], ["libzmq-c-direct", ["pull", security]]] as const) {
+    const warm = String(GATEWAY_WARMUP_MS)
+    for (const [column, args] of [["libzmq-c", ["gateway-pull", warm]], ["libzmq-c-direct", ["pull", security, warm]]] as const) {
       out.push({ group, column, rows: throughput, scenario: { server: { command: c.binary, args }, clients: cPush, resultFrom: "server", timeoutMs } })
     }
   }

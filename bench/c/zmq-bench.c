@@ -9,7 +9,8 @@
  * Roles (security is "NULL" or "CURVE"; CURVE server keys are made here with zmq_curve_keypair
  * and handed to the client through the orchestrator as Z85):
  *   zmq-bench version
- *   zmq-bench pull SECURITY                         bind PULL, count until an empty message
+ *   zmq-bench pull SECURITY [WARMUP_MS]             bind PULL, count until an empty message
+ *                                                   (from the first arrival WARMUP_MS after the first)
  *   zmq-bench push ENDPOINT SIZE MS SECURITY [KEY]  connect PUSH, send SIZE-byte messages for MS ms
  *   zmq-bench rep SECURITY                          bind REP, echo forever
  *   zmq-bench req ENDPOINT SIZE MS WARMUP SECURITY [KEY]  round trips for MS ms after WARMUP ones
@@ -20,7 +21,7 @@
  * end, connects a NULL back end to the application and joins them with zmq_proxy(); the
  * application announces the proxy's endpoint and key as its own ready line. Clients are the
  * `push` and `req` roles with CURVE.
- *   zmq-bench gateway-pull                          PULL app behind a push-pull proxy, counts as `pull`
+ *   zmq-bench gateway-pull [WARMUP_MS]              PULL app behind a push-pull proxy, counts as `pull`
  *   zmq-bench gateway-rep                           REP app behind a req-rep proxy, echoes as `rep`
  *   zmq-bench proxy PATTERN APP_ENDPOINT            req-rep: ROUTER (CURVE, bind) | DEALER (connect)
  *                                                   push-pull: PULL (CURVE, bind) | PUSH (connect)
@@ -170,8 +171,12 @@ static int role_proxy(const char *pattern, const char *app_endpoint) {
   return 1;
 }
 
-/* Counts messages from the first arrival to the empty end marker, like throughput-receiver.ts. */
-static int role_pull(const char *security, int behind_proxy) {
+/*
+ * Counts messages from the first arrival to the empty end marker, like throughput-receiver.ts;
+ * with warmup_ms > 0, from the first arrival at least warmup_ms after the very first (steady
+ * state: the gateway rows, where every process starts cold in each run).
+ */
+static int role_pull(const char *security, int behind_proxy, double warmup_ms) {
   void *ctx = zmq_ctx_new();
   void *sock = zmq_socket(ctx, ZMQ_PULL);
   if (behind_proxy) {
@@ -185,9 +190,17 @@ static int role_pull(const char *security, int behind_proxy) {
   zmq_msg_init(&msg);
   long count = 0;
   double first = 0;
+  double arrived = -1;
+  int counting = warmup_ms <= 0;
   for (;;) {
     check(zmq_msg_recv(&msg, sock, 0), "zmq_msg_recv");
     if (zmq_msg_size(&msg) == 0) break;
+    if (!counting) {
+      double t = now_ms();
+      if (arrived < 0) arrived = t;
+      if (t - arrived < warmup_ms) continue;
+      counting = 1;
+    }
     if (count == 0) first = now_ms();
     count++;
   }
@@ -310,9 +323,11 @@ int main(int argc, char **argv) {
            zmq_has("curve") ? "true" : "false");
     return 0;
   }
-  if (strcmp(role, "pull") == 0 && argc == 3) return role_pull(argv[2], 0);
+  if (strcmp(role, "pull") == 0 && (argc == 3 || argc == 4))
+    return role_pull(argv[2], 0, argc == 4 ? strtod(argv[3], NULL) : 0);
   if (strcmp(role, "rep") == 0 && argc == 3) return role_rep(argv[2], 0);
-  if (strcmp(role, "gateway-pull") == 0 && argc == 2) return role_pull("NULL", 1);
+  if (strcmp(role, "gateway-pull") == 0 && (argc == 2 || argc == 3))
+    return role_pull("NULL", 1, argc == 3 ? strtod(argv[2], NULL) : 0);
   if (strcmp(role, "gateway-rep") == 0 && argc == 2) return role_rep("NULL", 1);
   if (strcmp(role, "proxy") == 0 && argc == 4) return role_proxy(argv[2], argv[3]);
   if (strcmp(role, "push") == 0 && (argc == 6 || argc == 7))

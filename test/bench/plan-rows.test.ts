@@ -7,7 +7,7 @@
 import { describe, it } from "node:test"
 import assert from "node:assert/strict"
 import { percentile } from "../../bench/stats.js"
-import { planMeasurements, type Settings } from "../../bench/plan.js"
+import { GATEWAY_WARMUP_MS, planMeasurements, type Settings } from "../../bench/plan.js"
 import { Test, Unit, type Column } from "../../bench/rows.js"
 import { renderTable, type Cell } from "../../bench/report.js"
 import type { CReference } from "../../bench/c-reference.js"
@@ -70,9 +70,15 @@ describe("bench gateway rows, libzmq C floor (h19, issue 12)", () => {
     const plan = planMeasurements(base, c)
     const throughput = plan.filter((m) => m.group === "gateway push-pull throughput CURVE 256 B")
     assert.deepEqual(throughput.map((m) => m.column), ["ironhouse", "direct", "libzmq-c", "libzmq-c-direct"])
-    assert.deepEqual(throughput.slice(2).map((m) => m.scenario.server.args), [["gateway-pull"], ["pull", "CURVE"]])
+    // Every throughput cell counts after the same warm-up; the senders send that much longer.
+    const warm = String(GATEWAY_WARMUP_MS)
+    assert.deepEqual(throughput.slice(2).map((m) => m.scenario.server.args), [["gateway-pull", warm], ["pull", "CURVE", warm]])
     for (const m of throughput.slice(2)) {
-      assert.deepEqual(m.scenario.clients(ready)[0]?.args, ["push", "tcp://127.0.0.1:1", "256", "1000", "CURVE", "k"])
+      assert.deepEqual(m.scenario.clients(ready)[0]?.args, ["push", "tcp://127.0.0.1:1", "256", String(1000 + GATEWAY_WARMUP_MS), "CURVE", "k"])
+    }
+    for (const m of throughput.slice(0, 2)) {
+      assert.equal(JSON.parse(m.scenario.server.args.at(-1) as string).warmupMs, GATEWAY_WARMUP_MS)
+      assert.equal(JSON.parse(m.scenario.clients(ready)[0]?.args.at(-1) as string).durationMs, 1000 + GATEWAY_WARMUP_MS)
     }
     const latency = plan.filter((m) => m.group === "gateway req-rep latency CURVE 64 B")
     assert.deepEqual(latency.map((m) => m.column), ["ironhouse", "direct", "libzmq-c", "libzmq-c-direct"])
