@@ -50,6 +50,8 @@ export interface SecurePublisherOptions extends Omit<StreamWriterOptions, "membe
 }
 
 export const DEFAULT_PACK_BYTES = 16384
+/** Largest packBytes accepted (16 MiB); the pack's buffer grows to it only as messages need. */
+export const MAX_PACK_BYTES = 16 * 1024 * 1024
 
 export interface CommitInfo {
   epoch: number
@@ -134,7 +136,7 @@ export class SecurePublisher extends EventEmitter {
     this.#socket = options.socket
     this.#store?.on("reloaded", this.#onReload)
     const pack = options.packBytes ?? DEFAULT_PACK_BYTES
-    if (!Number.isInteger(pack) || pack < 0 || pack > 0x40000000) throw new RangeError(`SecurePublisher: expected packBytes as an integer from 0 to 2^30, got ${pack}`)
+    if (!Number.isInteger(pack) || pack < 0 || pack > MAX_PACK_BYTES) throw new RangeError(`SecurePublisher: expected packBytes as an integer from 0 to ${MAX_PACK_BYTES}, got ${pack}`)
     this.#packLimit = pack
     const every = options.rotateInterval ?? 0
     if (!Number.isFinite(every) || every < 0) throw new RangeError(`SecurePublisher: expected rotateInterval as a non-negative number of ms, got ${every}`)
@@ -184,12 +186,10 @@ export class SecurePublisher extends EventEmitter {
       // Packed: accepted now, sealed with the others at the end of the turn or when full.
       let closed: Promise<void> | undefined
       if (this.#packCount > 0 && (!equalBytes(this.#packTopic, topic) || this.#packSize + PACKED_ENTRY_OVERHEAD + body.length > this.#packLimit)) closed = this.#sealPack()
-      if (this.#packCount === 0) {
-        this.#packTopic = topic.slice()
-        if (this.#packBuffer.length === 0) this.#packBuffer = new Uint8Array(this.#packLimit)
-      }
+      if (this.#packCount === 0) this.#packTopic = topic.slice()
       const at = this.#packSize
       const n = body.length
+      if (at + PACKED_ENTRY_OVERHEAD + n > this.#packBuffer.length) this.#growPack(at + PACKED_ENTRY_OVERHEAD + n)
       const pack = this.#packBuffer
       pack[at] = n >>> 24
       pack[at + 1] = (n >>> 16) & 0xff
@@ -211,6 +211,14 @@ export class SecurePublisher extends EventEmitter {
     }
     const sent = this.#sendSealed(writer, [topic, body])
     return before === undefined ? sent : Promise.all([before, sent]).then(() => undefined)
+  }
+
+  /** Room for `need` octets in the pack's buffer (doubling, at most packBytes; the old one wiped). */
+  #growPack(need: number): void {
+    const grown = new Uint8Array(Math.min(this.#packLimit, Math.max(need, 4096, 2 * this.#packBuffer.length)))
+    grown.set(this.#packBuffer.subarray(0, this.#packSize))
+    this.#packBuffer.fill(0)
+    this.#packBuffer = grown
   }
 
   /** A message left in this turn: later ones are packed until the turn ends. */
