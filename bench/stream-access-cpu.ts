@@ -87,16 +87,17 @@ runChild(async (args) => {
   if (!("sealed" in reply)) throw new Error("bench: no welcome")
   let delivered = 0
   const events: ReaderEvent[] = []
-  const receive = best(() => {
+  const readAll = (input: readonly StreamFrames[]): void => {
     // A fresh reader each round: the last round's frames again would be replays.
     const r = new StreamReader({ ...reader, publisherKey: signing.publicKey })
     r.acceptWelcome(reply.sealed, 0)
     delivered = 0
-    for (const f of frames) {
+    for (const f of input) {
       events.length = 0
       for (const e of r.receive(f, 0, events)) if (e.type === "message") delivered++
     }
-  })
+  }
+  const receive = best(() => readAll(frames))
   if (delivered !== N) throw new Error(`bench: the reader delivered ${delivered} of ${N}`)
   // Packs as SecurePublisher makes them by default (16 KiB: 4 octets + body per message).
   const perPack = Math.max(1, Math.floor(16384 / (4 + size)))
@@ -111,15 +112,7 @@ runChild(async (args) => {
     }
     for (const f of writer.flush()) packs.push(f)
   })
-  const receivePacked = best(() => {
-    const r = new StreamReader({ ...reader, publisherKey: signing.publicKey })
-    r.acceptWelcome(reply.sealed, 0)
-    delivered = 0
-    for (const f of packs) {
-      events.length = 0
-      for (const e of r.receive(f, 0, events)) if (e.type === "message") delivered++
-    }
-  })
+  const receivePacked = best(() => readAll(packs))
   if (delivered !== N) throw new Error(`bench: the reader delivered ${delivered} of ${N} packed`)
   return { publisherCrypto, readerCrypto, seal, receive, sealPacked, receivePacked }
 })

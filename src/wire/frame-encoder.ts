@@ -50,6 +50,12 @@ export function writeFrameHeader(out: Uint8Array, offset: number, flags: number,
     out[offset + 1] = size
     return end
   }
+  putLongSize(out, offset, size)
+  return end
+}
+
+/** The eight-octet big-endian size of a long frame header, at `out[offset + 1 .. offset + 9]`. */
+function putLongSize(out: Uint8Array, offset: number, size: number): void {
   const high = Math.floor(size / TWO_POW_32)
   const low = size % TWO_POW_32
   out[offset + 1] = high >>> 24
@@ -60,7 +66,6 @@ export function writeFrameHeader(out: Uint8Array, offset: number, flags: number,
   out[offset + 6] = (low >>> 16) & 0xff
   out[offset + 7] = (low >>> 8) & 0xff
   out[offset + 8] = low & 0xff
-  return end
 }
 
 /**
@@ -74,16 +79,7 @@ function putHeader(out: Uint8Array, offset: number, flags: number, size: number)
     return offset + SHORT_HEADER_SIZE
   }
   out[offset] = flags | FLAG_LONG
-  const high = Math.floor(size / TWO_POW_32)
-  const low = size % TWO_POW_32
-  out[offset + 1] = high >>> 24
-  out[offset + 2] = (high >>> 16) & 0xff
-  out[offset + 3] = (high >>> 8) & 0xff
-  out[offset + 4] = high & 0xff
-  out[offset + 5] = low >>> 24
-  out[offset + 6] = (low >>> 16) & 0xff
-  out[offset + 7] = (low >>> 8) & 0xff
-  out[offset + 8] = low & 0xff
+  putLongSize(out, offset, size)
   return offset + LONG_HEADER_SIZE
 }
 
