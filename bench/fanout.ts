@@ -41,15 +41,7 @@ runChild(async (args) => {
     subscribers.push(sub)
   }
   for (const sub of subscribers) {
-    void (async () => {
-      await sub.receive()
-      window.total++
-      window.markLive()
-      for (;;) {
-        await sub.receive()
-        window.total++
-      }
-    })().catch(() => {}) // the process exits right after the result, closing nothing
+    window.follow(() => sub.receive())
   }
   const result = await window.measure(need(args.durationMs, "durationMs"))
   return { ...result, subscribers: count }

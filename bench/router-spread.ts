@@ -54,15 +54,7 @@ runChild(async (args) => {
     await Promise.all(batch)
   }
   for (const dealer of dealers) {
-    void (async () => {
-      await dealer.receive()
-      window.total++
-      window.markLive()
-      for (;;) {
-        await dealer.receive()
-        window.total++
-      }
-    })().catch(() => {})
+    window.follow(() => dealer.receive())
   }
   const result = await window.measure(need(args.durationMs, "durationMs"))
   return { ...result, dealers: count }

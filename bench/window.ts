@@ -20,6 +20,22 @@ export class CountWindow {
     if (++this.#live === this.receivers) this.#opened?.()
   }
 
+  /**
+   * Count what one receiver gets, in the background until the process exits: it is live at its
+   * first message. `receive` is the socket's receive(), awaited once per message.
+   */
+  follow(receive: () => Promise<unknown>): void {
+    void (async () => {
+      await receive()
+      this.total++
+      this.markLive()
+      for (;;) {
+        await receive()
+        this.total++
+      }
+    })().catch(() => {}) // the process exits right after the result, closing nothing
+  }
+
   /** Wait until every receiver is live, count for `durationMs`, return msg/s and the count. */
   async measure(durationMs: number): Promise<{ messages: number; seconds: number; msgPerSec: number }> {
     await this.#whenOpen

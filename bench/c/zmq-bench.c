@@ -172,6 +172,20 @@ static int role_proxy(const char *pattern, const char *app_endpoint) {
 }
 
 /*
+ * The receiving side's bind: as a server with `security` (announcing its key), or as the NULL
+ * application behind a `proxy` process of `pattern` (the gateway rows).
+ */
+static void bind_app(void *sock, const char *security, int behind_proxy, const char *pattern) {
+  if (behind_proxy) {
+    bind_behind_proxy(sock, pattern);
+    return;
+  }
+  char public_key[41];
+  make_server(sock, security, public_key);
+  bind_and_announce(sock, public_key);
+}
+
+/*
  * Counts messages from the first arrival to the empty end marker, like throughput-receiver.ts;
  * with warmup_ms > 0, from the first arrival at least warmup_ms after the very first (steady
  * state: the gateway rows, where every process starts cold in each run).
@@ -179,13 +193,7 @@ static int role_proxy(const char *pattern, const char *app_endpoint) {
 static int role_pull(const char *security, int behind_proxy, double warmup_ms) {
   void *ctx = zmq_ctx_new();
   void *sock = zmq_socket(ctx, ZMQ_PULL);
-  if (behind_proxy) {
-    bind_behind_proxy(sock, "push-pull");
-  } else {
-    char public_key[41];
-    make_server(sock, security, public_key);
-    bind_and_announce(sock, public_key);
-  }
+  bind_app(sock, security, behind_proxy, "push-pull");
   zmq_msg_t msg;
   zmq_msg_init(&msg);
   long count = 0;
@@ -248,13 +256,7 @@ static int role_push(const char *endpoint, size_t size, double ms, const char *s
 static int role_rep(const char *security, int behind_proxy) {
   void *ctx = zmq_ctx_new();
   void *sock = zmq_socket(ctx, ZMQ_REP);
-  if (behind_proxy) {
-    bind_behind_proxy(sock, "req-rep");
-  } else {
-    char public_key[41];
-    make_server(sock, security, public_key);
-    bind_and_announce(sock, public_key);
-  }
+  bind_app(sock, security, behind_proxy, "req-rep");
   zmq_msg_t msg;
   zmq_msg_init(&msg);
   for (;;) {
