@@ -23,7 +23,7 @@ import {
   type SocketTypeName,
 } from "../wire/constants.js"
 import { checkGreetingPrefix, decodeGreeting, encodeGreeting, type Greeting } from "../wire/greeting.js"
-import { FrameDecoder } from "../wire/frame-decoder.js"
+import { type BodyAllocator, FrameDecoder } from "../wire/frame-decoder.js"
 import { FrameEncoder } from "../wire/frame-encoder.js"
 import { decodeCommand, encodeCommand } from "../wire/command.js"
 import { getProperty } from "../wire/metadata.js"
@@ -85,6 +85,12 @@ export interface ConnectionOptions {
   now?: () => number
   /** Injected randomness. */
   randomBytes?: (n: number) => Uint8Array
+  /**
+   * Memory for a received frame that arrived spread over several chunks (see FrameDecoder):
+   * the driver may give memory that is not zero-filled, since all of it is overwritten.
+   * Default: a zero-filled Uint8Array.
+   */
+  allocate?: BodyAllocator
   /**
    * Optional handshake trace (greeting and each handshake command, in and out), for demos and
    * debugging. It sees command names and sizes only, never command contents.
@@ -224,10 +230,13 @@ export class Connection {
     }
     this.#now = opts.now ?? (() => performance.now())
     this.#randomBytes = opts.randomBytes ?? randomBytes
-    this.#decoder = new FrameDecoder({
-      maxFrameSize: this.#limits.maxHandshakeCommandSize,
-      maxCommandSize: this.#limits.maxHandshakeCommandSize,
-    })
+    this.#decoder = new FrameDecoder(
+      {
+        maxFrameSize: this.#limits.maxHandshakeCommandSize,
+        maxCommandSize: this.#limits.maxHandshakeCommandSize,
+      },
+      opts.allocate,
+    )
     const interval = opts.heartbeatInterval ?? 0
     this.#heartbeat = new Heartbeat({
       interval,

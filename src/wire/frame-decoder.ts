@@ -22,7 +22,10 @@
  *
  * Memory: a body lying within one pushed chunk is returned as a `subarray` view of it (no
  * copy; the view keeps that chunk alive). A body spread over chunks is copied once, into one
- * allocation of exactly its size, made only when all of it is buffered.
+ * allocation of exactly its size, made only when all of it is buffered. That allocation comes
+ * from `allocate` when the driver gives one (Node's transport passes memory that is not
+ * zero-filled first: every octet of it is overwritten by the copy before the body is returned,
+ * so nothing stale can be seen; issue 13 item 4).
  * After a ProtocolError the decoder is poisoned: every later `next()` throws the same error.
  * Pure: no node:* imports.
  */
@@ -49,6 +52,14 @@ type Step = (typeof Step)[keyof typeof Step]
 const TWO_POW_32 = 0x1_0000_0000
 /** A high half above this makes the 64-bit size larger than Number.MAX_SAFE_INTEGER. */
 const MAX_SAFE_HIGH_HALF = Math.floor(Number.MAX_SAFE_INTEGER / TWO_POW_32)
+/**
+ * Memory for a body spread over chunks: a fresh Uint8Array of exactly `size` octets that
+ * nothing else references. Its contents need not be zero: the decoder overwrites all of it.
+ */
+export type BodyAllocator = (size: number) => Uint8Array
+
+const zeroFilled: BodyAllocator = (size) => new Uint8Array(size)
+
 /** Release consumed chunk slots once this many have piled up at the front of the queue. */
 const COMPACT_THRESHOLD = 64
 const EMPTY = new Uint8Array(0)
@@ -79,17 +90,24 @@ export class FrameDecoder {
   #command = false
   #size = 0
   #failure: ProtocolError | undefined
+  readonly #allocate: BodyAllocator
 
   /**
    * `limits` are non-negative integers (Infinity means "no limit beyond 2^53-1"); both can be
-   * changed later, e.g. raised after the handshake. RangeError otherwise.
+   * changed later, e.g. raised after the handshake. RangeError otherwise. `allocate` (default:
+   * a zero-filled Uint8Array) provides the memory of bodies spread over chunks; it is only
+   * called for a size the limits already allowed and all of it is buffered.
    */
-  constructor(limits: FrameLimits) {
+  constructor(limits: FrameLimits, allocate: BodyAllocator = zeroFilled) {
     if (typeof limits !== "object" || limits === null) {
       throw argumentError("type", `expected limits { maxFrameSize, maxCommandSize }, got ${limits === null ? "null" : typeof limits}`)
     }
     this.#maxFrameSize = checkLimit(limits.maxFrameSize, "maxFrameSize")
     this.#maxCommandSize = checkLimit(limits.maxCommandSize, "maxCommandSize")
+    if (typeof allocate !== "function") {
+      throw argumentError("type", `expected allocate to be a function, got ${allocate === null ? "null" : typeof allocate}`)
+    }
+    this.#allocate = allocate
   }
 
   /** Largest message frame body accepted, in octets (checked before allocating). */
@@ -227,7 +245,10 @@ export class FrameDecoder {
       this.#advance(chunk, size)
       return chunk.subarray(at, at + size)
     }
-    const out = new Uint8Array(size)
+    const out = this.#allocate(size)
+    if (!(out instanceof Uint8Array) || out.length !== size) {
+      throw argumentError("type", `expected allocate(${size}) to return a Uint8Array of ${size} octets`)
+    }
     let filled = 0
     while (filled < size) {
       const current = this.#chunks[this.#head] as Uint8Array

@@ -406,6 +406,44 @@ describe("FrameDecoder", () => {
   })
 })
 
+describe("FrameDecoder allocate (issue 13 item 4: memory that is not zero-filled)", () => {
+  /** An allocator that hands out memory full of stale octets and records each size asked. */
+  function staleAllocator(): { allocate: (size: number) => Uint8Array; sizes: number[] } {
+    const sizes: number[] = []
+    return { sizes, allocate: (size) => (sizes.push(size), new Uint8Array(size).fill(0xee)) }
+  }
+
+  it("assembles a body spread over chunks in the allocator's memory, every stale octet overwritten", () => {
+    const body = new Uint8Array(70_000).map((_, i) => i % 251)
+    const wire = encodeFrame(frame(false, false, body))
+    const { allocate, sizes } = staleAllocator()
+    const decoder = new FrameDecoder(BIG, allocate)
+    for (const part of splitAt(wire, [9, 40_000, 65_536])) decoder.push(part)
+    const out = decoder.next()
+    assert.deepEqual(sizes, [70_000])
+    assert.deepEqual(out?.body, body)
+    assert.equal(out?.body.indexOf(0xee), body.indexOf(0xee), "no stale octet survives")
+  })
+
+  it("is not asked for a body within one chunk, nor for one over the limit", () => {
+    const { allocate, sizes } = staleAllocator()
+    const decoder = new FrameDecoder({ maxFrameSize: 100, maxCommandSize: 100 }, allocate)
+    decoder.push(encodeFrame(frame(false, false, ascii("whole"))))
+    assert.deepEqual(decoder.next()?.body, ascii("whole"))
+    const tooBig = encodeFrame(frame(false, false, new Uint8Array(101)))
+    decoder.push(tooBig.subarray(0, 3))
+    assert.equal(codeOf(outcome(() => decoder.next())), ErrorCode.MESSAGE_TOO_LARGE)
+    assert.deepEqual(sizes, [])
+  })
+
+  it("refuses an allocator that is not a function, or returns the wrong size, with TypeError", () => {
+    assert.throws(() => new FrameDecoder(BIG, "no" as unknown as (size: number) => Uint8Array), TypeError)
+    const decoder = new FrameDecoder(BIG, (size) => new Uint8Array(size - 1))
+    for (const part of splitAt(encodeFrame(frame(false, false, ascii("abcdef"))), [4])) decoder.push(part)
+    assert.throws(() => decoder.next(), TypeError)
+  })
+})
+
 describe("frame round trips (properties)", () => {
   it("decodes what encodeFrame wrote, under a random chunking", () => {
     fc.assert(
