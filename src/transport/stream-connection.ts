@@ -299,6 +299,7 @@ export class StreamConnection {
 
   /** Close at once, discarding anything unsent. */
   destroy(): void {
+    this.#releaseGreeting()
     this.engine.close()
     this.socket.destroy()
   }
