@@ -26,6 +26,8 @@ export interface Settings {
    * `--handshake-concurrency N` when given (any N > 1 is the "32 concurrent" row).
    */
   readonly curveHandshakeConcurrencies?: readonly number[]
+  /** h21 (issue 13): `--handshake-warmup N`, untimed CURVE handshakes before each timed loop. */
+  readonly handshakeWarmup?: number
   /** Idle connections for the memory row, and how many connecting processes hold them. */
   readonly connections: number
   readonly connectorProcesses: number
@@ -588,8 +590,13 @@ function gatewayMeasurements(settings: Settings, timeoutMs: number, c: CReferenc
 }
 // ---- end h9-gateway ---------------------------------------------------------------------------
 
-/** Untimed handshakes before the CURVE handshake rows' timed loop: 200 (50 with --quick). */
+/**
+ * Untimed handshakes before the CURVE handshake rows' timed loop: 200 (50 with --quick), or
+ * `--handshake-warmup N` (h21: V8 optimizes code run once per connection only after a few
+ * thousand connections; see bench/README.md "JIT warm-up").
+ */
 function handshakeWarmup(settings: Settings): number {
+  if (settings.handshakeWarmup !== undefined) return settings.handshakeWarmup
   return Math.min(200, Math.max(0, Math.floor(settings.warmup / 2)))
 }
 

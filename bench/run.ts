@@ -7,7 +7,7 @@
  * a failed exit: this is a benchmark, not a test.
  *
  *   npm run bench -- [--quick] [--only REGEX] [--json FILE] [--repeats N] [--duration MS]
- *                    [--connections N] [--handshake-concurrency N]
+ *                    [--connections N] [--handshake-concurrency N] [--handshake-warmup N]
  */
 import { spawnSync } from "node:child_process"
 import { writeFileSync } from "node:fs"
@@ -29,11 +29,12 @@ interface Options {
   durationMs: number | undefined
   connections: number | undefined
   handshakeConcurrency: number | undefined
+  handshakeWarmup: number | undefined
 }
 
 const USAGE =
   "usage: npm run bench -- [--quick] [--only REGEX] [--json FILE] [--repeats N] [--duration MS] " +
-  "[--connections N] [--handshake-concurrency N]\n" +
+  "[--connections N] [--handshake-concurrency N] [--handshake-warmup N]\n" +
   "  --only matches a run's label, e.g. 'push-pull throughput NULL 16 B zeromq'"
 
 function positiveInteger(flag: string, value: string | undefined): number {
@@ -53,6 +54,7 @@ function parseOptions(argv: readonly string[]): Options {
     durationMs: undefined,
     connections: undefined,
     handshakeConcurrency: undefined,
+    handshakeWarmup: undefined,
   }
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]
@@ -84,6 +86,9 @@ function parseOptions(argv: readonly string[]): Options {
         break
       case "--handshake-concurrency":
         options.handshakeConcurrency = positiveInteger(flag, next())
+        break
+      case "--handshake-warmup": // h21 (issue 13): untimed CURVE handshakes before each timed loop
+        options.handshakeWarmup = positiveInteger(flag, next())
         break
       case "--help":
       case "-h":
@@ -146,6 +151,7 @@ async function main(): Promise<void> {
     warmup: options.quick ? 100 : 500,
     handshakeConcurrency: options.handshakeConcurrency ?? 1,
     curveHandshakeConcurrencies: options.handshakeConcurrency === undefined ? [1, 32] : [options.handshakeConcurrency],
+    ...(options.handshakeWarmup !== undefined ? { handshakeWarmup: options.handshakeWarmup } : {}),
     connections: connections.connections,
     connectorProcesses: connections.processes,
     floodConnections: connectionPlan(10_000, fdLimit).connections,

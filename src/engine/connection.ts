@@ -374,7 +374,7 @@ export class Connection {
       return
     }
     const metadata: Metadata = new Map()
-    metadata.set(Property.SOCKET_TYPE, utf8(this.#opts.socketType))
+    metadata.set(Property.SOCKET_TYPE, socketTypeOctets(this.#opts.socketType))
     if (this.#opts.routingId !== undefined) metadata.set(Property.IDENTITY, this.#opts.routingId)
     if (this.#opts.metadata) for (const [k, v] of this.#opts.metadata) metadata.set(k, v)
     const mechanismOptions = {
@@ -593,7 +593,7 @@ export class Connection {
       routingId,
       userId: out.userId,
       address: this.#opts.peerAddress ?? "",
-      publicKey: out.peerPublicKey ? z85Encode(out.peerPublicKey) : undefined,
+      publicKey: out.peerPublicKey ? publicKeyText(out.peerPublicKey) : undefined,
       properties,
       zmtpMinor: this.peerMinorVersion ?? 0,
     })
@@ -800,6 +800,42 @@ function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
+
+/**
+ * Socket-Type as octets, encoded once per type name (issue 13: per-connection set-up). The
+ * metadata encoder only reads it, so one array per type can be shared.
+ */
+const SOCKET_TYPE_OCTETS = new Map<string, Uint8Array>()
+function socketTypeOctets(type: string): Uint8Array {
+  let octets = SOCKET_TYPE_OCTETS.get(type)
+  if (octets === undefined) {
+    octets = utf8(type)
+    SOCKET_TYPE_OCTETS.set(type, octets)
+  }
+  return octets
+}
+
+/**
+ * The peer's public key in Z85 (PeerInfo.publicKey). A client meets the same server key on
+ * every connection, a server often the same client keys: the last few encodings are kept,
+ * keyed by the 32 octets. Public keys only (never a secret); a different key is a miss.
+ */
+const PUBLIC_KEY_TEXT_CACHE_SIZE = 8
+const publicKeyTexts: { key: Uint8Array; text: string }[] = []
+function publicKeyText(key: Uint8Array): string {
+  for (const entry of publicKeyTexts) if (sameOctets(entry.key, key)) return entry.text
+  const text = z85Encode(key)
+  if (publicKeyTexts.length >= PUBLIC_KEY_TEXT_CACHE_SIZE) publicKeyTexts.pop()
+  publicKeyTexts.unshift({ key: new Uint8Array(key), text })
+  return text
+}
+
+/** Equal octets (public data: no need for constant time). */
+function sameOctets(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
 function utf8(s: string): Uint8Array {
   return encoder.encode(s)
 }

@@ -34,6 +34,9 @@ export type DealerOptions = SocketOptions &
 
 const EMPTY = new Uint8Array(0)
 
+/** Built once, not per socket (issue 13: socket set-up per connection). */
+const ALLOWED_OPTIONS: ReadonlySet<string> = new Set(OPTIONS)
+
 export class Dealer extends Socket {
   static {
     this.defineOptions(this.prototype, OPTIONS)
@@ -41,7 +44,7 @@ export class Dealer extends Socket {
   readonly #lb = new LoadBalancer()
 
   constructor(options?: DealerOptions) {
-    super("DEALER", new Set(OPTIONS), options)
+    super("DEALER", ALLOWED_OPTIONS, options)
     if (new.target === Dealer) Object.seal(this) // sealed like zeromq's sockets (issue 15): see Socket
   }
 

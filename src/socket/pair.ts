@@ -19,6 +19,9 @@ const OPTIONS = [...COMMON_OPTIONS, ...WRITABLE_OPTIONS, ...READABLE_OPTIONS]
 
 export type PairOptions = SocketOptions & WritableSocketOptions & ReadableSocketOptions
 
+/** Built once, not per socket (issue 13: socket set-up per connection). */
+const ALLOWED_OPTIONS: ReadonlySet<string> = new Set(OPTIONS)
+
 export class Pair extends Socket {
   static {
     this.defineOptions(this.prototype, OPTIONS)
@@ -26,7 +29,7 @@ export class Pair extends Socket {
   #pipe: Pipe | undefined
 
   constructor(options?: PairOptions) {
-    super("PAIR", new Set(OPTIONS), options)
+    super("PAIR", ALLOWED_OPTIONS, options)
     if (new.target === Pair) Object.seal(this) // sealed like zeromq's sockets (issue 15): see Socket
   }
 

@@ -33,13 +33,16 @@ export type PublisherOptions = SocketOptions &
     maxSubscriptions?: number
   }
 
+/** Built once, not per socket (issue 13: socket set-up per connection). */
+const ALLOWED_OPTIONS: ReadonlySet<string> = new Set(OPTIONS)
+
 export class Publisher extends PublisherBase {
   static {
     this.defineOptions(this.prototype, OPTIONS)
   }
 
   constructor(options?: PublisherOptions) {
-    super("PUB", new Set(OPTIONS), options)
+    super("PUB", ALLOWED_OPTIONS, options)
     if (new.target === Publisher) Object.seal(this) // sealed like zeromq's sockets (issue 15): see Socket
   }
 

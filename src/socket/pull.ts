@@ -15,13 +15,16 @@ const OPTIONS = [...COMMON_OPTIONS, ...READABLE_OPTIONS, "conflate" as const]
 
 export type PullOptions = SocketOptions & ReadableSocketOptions & ConflateSocketOptions
 
+/** Built once, not per socket (issue 13: socket set-up per connection). */
+const ALLOWED_OPTIONS: ReadonlySet<string> = new Set(OPTIONS)
+
 export class Pull extends Socket {
   static {
     this.defineOptions(this.prototype, OPTIONS)
   }
 
   constructor(options?: PullOptions) {
-    super("PULL", new Set(OPTIONS), options)
+    super("PULL", ALLOWED_OPTIONS, options)
     if (new.target === Pull) Object.seal(this) // sealed like zeromq's sockets (issue 15): see Socket
   }
 

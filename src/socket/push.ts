@@ -21,6 +21,9 @@ const OPTIONS = [...COMMON_OPTIONS, ...WRITABLE_OPTIONS, "conflate" as const]
 
 export type PushOptions = SocketOptions & WritableSocketOptions & ConflateSocketOptions
 
+/** Built once, not per socket (issue 13: socket set-up per connection). */
+const ALLOWED_OPTIONS: ReadonlySet<string> = new Set(OPTIONS)
+
 export class Push extends Socket {
   static {
     this.defineOptions(this.prototype, OPTIONS)
@@ -28,7 +31,7 @@ export class Push extends Socket {
   readonly #lb = new LoadBalancer()
 
   constructor(options?: PushOptions) {
-    super("PUSH", new Set(OPTIONS), options)
+    super("PUSH", ALLOWED_OPTIONS, options)
     if (new.target === Push) Object.seal(this) // sealed like zeromq's sockets (issue 15): see Socket
   }
 

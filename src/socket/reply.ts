@@ -25,6 +25,9 @@ const OPTIONS: OptionName[] = [...COMMON_OPTIONS, ...WRITABLE_OPTIONS, ...READAB
 
 export type ReplyOptions = SocketOptions & WritableSocketOptions & ReadableSocketOptions & RoutingIdSocketOptions
 
+/** Built once, not per socket (issue 13: socket set-up per connection). */
+const ALLOWED_OPTIONS: ReadonlySet<string> = new Set(OPTIONS)
+
 export class Reply extends Socket {
   static {
     this.defineOptions(this.prototype, OPTIONS)
@@ -34,7 +37,7 @@ export class Reply extends Socket {
   #replyPipe: Pipe | undefined
 
   constructor(options?: ReplyOptions) {
-    super("REP", new Set(OPTIONS), options)
+    super("REP", ALLOWED_OPTIONS, options)
     if (new.target === Reply) Object.seal(this) // sealed like zeromq's sockets (issue 15): see Socket
   }
 

@@ -52,6 +52,9 @@ export type RequestOptions = SocketOptions &
 
 const EMPTY = new Uint8Array(0)
 
+/** Built once, not per socket (issue 13: socket set-up per connection). */
+const ALLOWED_OPTIONS: ReadonlySet<string> = new Set(OPTIONS)
+
 export class Request extends Socket {
   static {
     this.defineOptions(this.prototype, OPTIONS)
@@ -62,7 +65,7 @@ export class Request extends Socket {
   #requestId = randomInt(0, 0xffffffff)
 
   constructor(options?: RequestOptions) {
-    super("REQ", new Set(OPTIONS), options)
+    super("REQ", ALLOWED_OPTIONS, options)
     if (new.target === Request) Object.seal(this) // sealed like zeromq's sockets (issue 15): see Socket
   }
 

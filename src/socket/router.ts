@@ -67,6 +67,9 @@ function normalize(options: RouterOptions | undefined): RouterOptions | undefine
   return { ...rest, mandatory: routerMandatory as boolean }
 }
 
+/** Built once, not per socket (issue 13: socket set-up per connection). */
+const ALLOWED_OPTIONS: ReadonlySet<string> = new Set(OPTIONS)
+
 export class Router extends Socket {
   static {
     this.defineOptions(this.prototype, OPTIONS)
@@ -75,7 +78,7 @@ export class Router extends Socket {
   #nextId = randomInt(0, 0xffffffff)
 
   constructor(options?: RouterOptions) {
-    super("ROUTER", new Set(OPTIONS), normalize(options))
+    super("ROUTER", ALLOWED_OPTIONS, normalize(options))
     if (new.target === Router) Object.seal(this) // sealed like zeromq's sockets (issue 15): see Socket
   }
 

@@ -81,6 +81,8 @@ const MAX_SYNC_OPERATIONS = 512
 /** h19: a burst end with at least this many pipes to flush may hold small ones (Pipe.holdOutput). */
 const HOLD_MIN_PIPES = 64
 const RESOLVED: Promise<void> = Promise.resolve()
+/** The constructor option that is not a socket option (built once, not per socket). */
+const CONTEXT_OPTION: ReadonlySet<string> = new Set(["context"])
 
 interface SendWaiter {
   frames: Uint8Array[]
@@ -241,7 +243,7 @@ export abstract class Socket {
     this.#context = ctx
     if (!ctx.blocky) this.#options.linger = 0
     if (ctx.ipv6) this.#options.ipv6 = true // ZMQ_IPV6 of the context: the sockets' default (issue 15)
-    applyOptions(this.#options, allowed, options, this.constructor.name, new Set(["context"]))
+    applyOptions(this.#options, allowed, options, this.constructor.name, CONTEXT_OPTION)
     socketOpened(ctx) // the context's maxSockets (EMFILE), after every check that may throw (issue 15)
     if (this.#options.trackPeers) this.#peers = new WeakMap()
     // One timer per socket decides whether it keeps the process alive; never fires in practice.
@@ -744,7 +746,8 @@ export abstract class Socket {
         },
       },
       // The greeting deadline guards accepted connections (a flood); dialled ones have handshakeInterval.
-      pipe.dialer === undefined ? { greetingTimeout: this.#options.greetingTimeout } : {},
+      // Accepted ones also send their greeting with their first answer (issue 13, stream-connection.ts).
+      pipe.dialer === undefined ? { greetingTimeout: this.#options.greetingTimeout, coalesceGreeting: true } : {},
     )
     pipe.attachConnection(conn)
   }

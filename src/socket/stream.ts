@@ -55,6 +55,9 @@ function splitOptions(options: StreamOptions | undefined): { notify: unknown; re
   return { notify, rest }
 }
 
+/** Built once, not per socket (issue 13: socket set-up per connection). */
+const ALLOWED_OPTIONS: ReadonlySet<string> = new Set(OPTIONS)
+
 export class Stream extends Socket {
   static {
     this.defineOptions(this.prototype, OPTIONS)
@@ -65,7 +68,7 @@ export class Stream extends Socket {
 
   constructor(options?: StreamOptions) {
     const { notify, rest } = splitOptions(options)
-    super("STREAM", new Set(OPTIONS), rest)
+    super("STREAM", ALLOWED_OPTIONS, rest)
     if (notify !== undefined) this.notify = notify as boolean
     if (new.target === Stream) Object.seal(this) // sealed like zeromq's sockets (issue 15): see Socket
   }

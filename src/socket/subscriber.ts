@@ -28,13 +28,16 @@ function toPrefix(prefix: unknown): Uint8Array {
   throw argumentError("type", `expected a subscription prefix (string or Buffer), got ${describeValue(prefix)}`)
 }
 
+/** Built once, not per socket (issue 13: socket set-up per connection). */
+const ALLOWED_OPTIONS: ReadonlySet<string> = new Set(OPTIONS)
+
 export class Subscriber extends SubscriberBase {
   static {
     this.defineOptions(this.prototype, OPTIONS)
   }
 
   constructor(options?: SubscriberOptions) {
-    super("SUB", new Set(OPTIONS), options)
+    super("SUB", ALLOWED_OPTIONS, options)
     if (new.target === Subscriber) Object.seal(this) // sealed like zeromq's sockets (issue 15): see Socket
   }
 

@@ -72,13 +72,16 @@ function toPrefix(prefix: unknown): Uint8Array {
   throw argumentError("type", `expected a subscription prefix (string or Buffer), got ${describeValue(prefix)}`)
 }
 
+/** Built once, not per socket (issue 13: socket set-up per connection). */
+const ALLOWED_OPTIONS: ReadonlySet<string> = new Set(OPTIONS)
+
 export class XPublisher extends PublisherBase {
   static {
     this.defineOptions(this.prototype, OPTIONS)
   }
 
   constructor(options?: XPublisherOptions) {
-    super("XPUB", new Set(OPTIONS), options)
+    super("XPUB", ALLOWED_OPTIONS, options)
     if (new.target === XPublisher) Object.seal(this) // sealed like zeromq's sockets (issue 15): see Socket
   }
 

@@ -21,13 +21,16 @@ const OPTIONS: OptionName[] = [...COMMON_OPTIONS, ...WRITABLE_OPTIONS, ...READAB
 
 export type XSubscriberOptions = SocketOptions & WritableSocketOptions & ReadableSocketOptions
 
+/** Built once, not per socket (issue 13: socket set-up per connection). */
+const ALLOWED_OPTIONS: ReadonlySet<string> = new Set(OPTIONS)
+
 export class XSubscriber extends SubscriberBase {
   static {
     this.defineOptions(this.prototype, OPTIONS)
   }
 
   constructor(options?: XSubscriberOptions) {
-    super("XSUB", new Set(OPTIONS), options)
+    super("XSUB", ALLOWED_OPTIONS, options)
     if (new.target === XSubscriber) Object.seal(this) // sealed like zeromq's sockets (issue 15): see Socket
   }
 

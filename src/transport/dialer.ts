@@ -9,7 +9,7 @@ import type { Socket } from "node:net"
 import { Backoff } from "./backoff.js"
 import type { Endpoint } from "./endpoint.js"
 import { dialIpc } from "./ipc.js"
-import { dialTcp, tcpPeerAddress, type TcpKeepaliveOptions } from "./tcp.js"
+import { dialTcp, dialledPeerAddress, type TcpKeepaliveOptions } from "./tcp.js"
 
 export interface DialerOptions {
   /** ms before the first retry; -1: never retry (ZMQ_RECONNECT_IVL). */
@@ -99,7 +99,7 @@ export class Dialer {
       socket.removeListener("close", onEarlyClose)
       this.#attempt = undefined
       this.#backoff.reset()
-      const peer = this.endpoint.transport === "tcp" ? tcpPeerAddress(socket) : ""
+      const peer = this.endpoint.transport === "tcp" ? dialledPeerAddress(socket, this.endpoint) : ""
       this.#handlers.onConnected(socket, peer)
     }
     const onEarlyClose = (): void => fail(undefined)

@@ -274,6 +274,31 @@ export const INPROC_NAME_MAX = 1024
  * parseEndpoint accepts. Same errors as parseEndpoint.
  */
 export function parseSocketEndpoint(text: unknown, usage: "bind" | "connect"): Endpoint | InprocEndpoint {
+  // Issue 13: a client that connects to one endpoint again and again (a new socket per
+  // request) parses it once. Endpoints are not secrets; only successful parses are kept,
+  // frozen (shared), and the cache is bounded: dropped whole when full.
+  const cache = usage === "connect" ? parsedConnects : parsedBinds
+  if (typeof text === "string") {
+    const known = cache.get(text)
+    if (known !== undefined) return known
+  }
+  const endpoint = parseSocketEndpointText(text, usage)
+  if (cache.size >= PARSED_ENDPOINTS_MAX) cache.clear()
+  cache.set(text as string, freezeEndpoint(endpoint))
+  return endpoint
+}
+
+/** Endpoints kept parsed per usage (see parseSocketEndpoint). */
+const PARSED_ENDPOINTS_MAX = 256
+const parsedConnects = new Map<string, Endpoint | InprocEndpoint>()
+const parsedBinds = new Map<string, Endpoint | InprocEndpoint>()
+
+function freezeEndpoint(endpoint: Endpoint | InprocEndpoint): Endpoint | InprocEndpoint {
+  if (endpoint.transport === "tcp" && endpoint.source !== undefined) Object.freeze(endpoint.source)
+  return Object.freeze(endpoint)
+}
+
+function parseSocketEndpointText(text: unknown, usage: "bind" | "connect"): Endpoint | InprocEndpoint {
   if (typeof text === "string" && text.startsWith("inproc://")) {
     const name = text.slice("inproc://".length)
     if (name === "") throw endpointArgumentError("range", `expected a name after "inproc://", got ${quote(text)}`)

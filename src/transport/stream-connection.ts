@@ -29,6 +29,16 @@ export interface StreamConnectionOptions {
    * with ERR_ZMTP_HANDSHAKE_TIMEOUT; 0: only the engine's handshakeInterval applies.
    */
   greetingTimeout?: number
+  /**
+   * Accepted connections (issue 13): hold our first output (the greeting) for at most one more
+   * turn of the event loop, so that it leaves in the same write as our answer to what the
+   * peer sent with its own greeting (a CURVE server's WELCOME to the client's greeting +
+   * HELLO). A client that pipelines its greeting has its octets here by the next poll phase,
+   * and then gets one segment (one write, one read, one wake-up) instead of two. A peer that
+   * waits for our greeting still gets it a turn later (RFC 37 "Version Negotiation": the
+   * greeting is sent on establishing the connection, not after the peer's; no deadlock).
+   */
+  coalesceGreeting?: boolean
 }
 
 /**
@@ -57,6 +67,8 @@ export class StreamConnection {
   #timer: NodeJS.Timeout | undefined
   #timerAt = Infinity
   #greetingTimer: NodeJS.Timeout | undefined
+  /** coalesceGreeting: the setImmediate that writes the held greeting (two turns: see start()). */
+  #heldGreeting: NodeJS.Immediate | undefined
   #closed = false
   #ending = false
 
@@ -91,7 +103,30 @@ export class StreamConnection {
       /* reported through close(hadError) */
     })
     socket.on("close", (hadError) => this.#onClose(hadError))
-    this.pump()
+    if (transport.coalesceGreeting === true) this.#holdGreeting()
+    else this.pump()
+  }
+
+  /**
+   * Write the greeting after the next poll phase at the latest: a first setImmediate runs in
+   * this turn's check phase (before the peer's octets can be read: Node reads a new socket
+   * from the next poll on), the second one in the next turn's, after that poll. If the peer's
+   * octets arrive in between, the 'data' handler's pump() writes the greeting with the answer
+   * and cancels this.
+   */
+  #holdGreeting(): void {
+    this.#heldGreeting = setImmediate(() => {
+      this.#heldGreeting = setImmediate(() => {
+        this.#heldGreeting = undefined
+        if (!this.#closed) this.pump()
+      })
+    })
+  }
+
+  #releaseGreeting(): void {
+    if (this.#heldGreeting === undefined) return
+    clearImmediate(this.#heldGreeting)
+    this.#heldGreeting = undefined
   }
 
   /** True when the kernel buffer is full and the caller should wait for onDrain. */
@@ -152,6 +187,7 @@ export class StreamConnection {
 
   /** Drain engine events and output, then re-arm the deadline timer. */
   pump(): void {
+    this.#releaseGreeting()
     this.flush()
     if (this.engine.hasEvents) {
       for (const event of this.engine.takeEvents()) {
@@ -208,7 +244,11 @@ export class StreamConnection {
     this.#timer = undefined
     this.#timerAt = at
     if (at === Infinity) return
-    const delay = Math.max(0, at - performance.now())
+    // Whole milliseconds: Node keeps one timer list per distinct duration, so a fractional
+    // delay (a deadline minus now) would create, schedule and drop a list per connection; a
+    // whole one (30 000 for every new connection's handshake) shares one (issue 13). Rounded
+    // up, so a deadline never fires early (tick() checks it against the clock anyway).
+    const delay = Math.max(0, Math.ceil(at - performance.now()))
     this.#timer = setTimeout(() => {
       this.#timer = undefined
       this.#timerAt = Infinity
@@ -272,6 +312,7 @@ export class StreamConnection {
 
   /** Close at once, discarding anything unsent. */
   destroy(): void {
+    this.#releaseGreeting()
     this.engine.close()
     this.socket.destroy()
   }
@@ -301,6 +342,7 @@ export class StreamConnection {
     if (this.#closed) return
     this.#closed = true
     this.#clearGreetingTimer()
+    this.#releaseGreeting()
     if (this.#timer) clearTimeout(this.#timer)
     this.engine.close()
     this.#guard("close", () => this.#handlers.onClose?.(this, hadError))

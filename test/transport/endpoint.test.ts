@@ -1,6 +1,6 @@
 import { describe, it } from "node:test"
 import assert from "node:assert/strict"
-import { checkEndpointSyntax, formatTcpEndpoint, parseEndpoint } from "../../src/transport/endpoint.js"
+import { checkEndpointSyntax, formatTcpEndpoint, parseEndpoint, parseSocketEndpoint } from "../../src/transport/endpoint.js"
 
 function rejects(text: unknown, usage: "bind" | "connect", kind: typeof TypeError | typeof RangeError, code: string, pattern: RegExp): void {
   assert.throws(
@@ -104,5 +104,35 @@ describe("parseEndpoint", () => {
   it("formats IPv6 hosts in brackets", () => {
     assert.equal(formatTcpEndpoint("::1", 5), "tcp://[::1]:5")
     assert.equal(formatTcpEndpoint("10.0.0.1", 5), "tcp://10.0.0.1:5")
+  })
+})
+
+describe("parseSocketEndpoint's cache of parsed endpoints (issue 13)", () => {
+  it("gives each endpoint text its own parse, frozen, and the same one again", () => {
+    const a = parseSocketEndpoint("tcp://127.0.0.1:6001", "connect")
+    const b = parseSocketEndpoint("tcp://127.0.0.1:6002", "connect")
+    const c = parseSocketEndpoint("tcp://10.0.0.1;127.0.0.1:6001", "connect")
+    assert.deepEqual(a, { transport: "tcp", host: "127.0.0.1", port: 6001 })
+    assert.deepEqual(b, { transport: "tcp", host: "127.0.0.1", port: 6002 })
+    assert.deepEqual(c, { transport: "tcp", host: "127.0.0.1", port: 6001, source: { host: "10.0.0.1", port: 0 } })
+    assert.equal(parseSocketEndpoint("tcp://127.0.0.1:6001", "connect"), a, "parsed once")
+    assert.ok(Object.isFrozen(a) && c.transport === "tcp" && Object.isFrozen(c.source), "a shared parse cannot be changed")
+  })
+
+  it("keeps bind and connect apart, and never caches a failure", () => {
+    const source = "tcp://10.0.0.1;127.0.0.1:6003"
+    assert.ok(parseSocketEndpoint(source, "connect"))
+    assert.throws(() => parseSocketEndpoint(source, "bind"), /connect\(\) only/)
+    assert.throws(() => parseSocketEndpoint("tcp://127.0.0.1:99999", "connect"), RangeError)
+    assert.throws(() => parseSocketEndpoint("tcp://127.0.0.1:99999", "connect"), RangeError, "still refused the second time")
+  })
+
+  it("stays bounded: after many distinct endpoints every one still parses to itself", () => {
+    for (let port = 1; port <= 600; port++) {
+      const endpoint = parseSocketEndpoint(`tcp://127.0.0.1:${port}`, "connect")
+      assert.equal(endpoint.transport === "tcp" ? endpoint.port : -1, port)
+    }
+    const again = parseSocketEndpoint("tcp://127.0.0.1:7", "connect")
+    assert.equal(again.transport === "tcp" ? again.port : -1, 7)
   })
 })
