@@ -67,7 +67,7 @@ export class StreamConnection {
   #timer: NodeJS.Timeout | undefined
   #timerAt = Infinity
   #greetingTimer: NodeJS.Timeout | undefined
-  /** coalesceGreeting: the setImmediate that writes the held greeting (two turns: see start()). */
+  /** coalesceGreeting: the setImmediate that writes the held greeting (two turns: see #holdGreeting). */
   #heldGreeting: NodeJS.Immediate | undefined
   #closed = false
   #ending = false
