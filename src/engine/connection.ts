@@ -399,9 +399,17 @@ export class Connection {
     for (;;) {
       const state = this.#state
       if (state === State.TRAFFIC) {
+        const mechanism = this.#mechanism as SecurityMechanism
+        if (mechanism.decodeInPlace !== undefined) {
+          // CURVE: open each MESSAGE where it lies in the read buffer (no frame view per message).
+          const decoder = this.#decoder
+          if (decoder.nextInPlace() < 0) return
+          this.#onMessageFrame(mechanism.decodeInPlace(decoder.frameBytes, decoder.frameOffset, decoder.frameSize))
+          continue
+        }
         const frame = this.#decoder.next()
         if (frame === undefined) return
-        this.#onTrafficFrame(frame)
+        this.#onMessageFrame(mechanism.decode(frame))
       } else if (state === State.HANDSHAKE) {
         if (this.#mechanism === undefined) return // waiting for the crypto backend
         const frame = this.#decoder.next()
@@ -421,8 +429,8 @@ export class Connection {
     }
   }
 
-  #onTrafficFrame(wire: Frame): void {
-    const frame = (this.#mechanism as SecurityMechanism).decode(wire)
+  /** One frame of traffic, as the mechanism decoded it. */
+  #onMessageFrame(frame: Frame): void {
     if (frame.command) {
       this.#onTrafficCommand(frame.body)
       return
