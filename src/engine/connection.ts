@@ -197,7 +197,13 @@ export class Connection {
   #mechanism: SecurityMechanism | undefined
   #handshakeDeadline: number
   #peer: PeerInfo | undefined
-  #parts: Uint8Array[] = []
+  /**
+   * Frames of the message being assembled: the first #partsCount slots (h20: the array is kept
+   * from message to message, so a multipart message costs one exact-size copy, not a new
+   * array grown slot by slot; dropped after a message of more than PARTS_KEPT frames).
+   */
+  #parts: (Uint8Array | undefined)[] = []
+  #partsCount = 0
   #partsSize = 0
   /** CURVE waits for the crypto backend to finish loading (libsodium-wrappers' WebAssembly). */
   #waitingForCrypto = false
@@ -268,7 +274,7 @@ export class Connection {
 
   /** Frames of the message being assembled, held until its last frame arrives. */
   get partialMessageFrames(): number {
-    return this.#parts.length
+    return this.#partsCount
   }
 
   get ready(): boolean {
@@ -438,7 +444,7 @@ export class Connection {
     if (this.#outputBlocked) this.#pingsWhileBlocked = -1
     // Checked before the frame is kept: the count bounds what empty frames cost (they add
     // nothing to the size), the size bounds what the bodies cost.
-    if (this.#parts.length >= this.#limits.maxMessageFrames) {
+    if (this.#partsCount >= this.#limits.maxMessageFrames) {
       throw protocolError(
         ErrorCode.TOO_MANY_FRAMES,
         `message of more than ${this.#limits.maxMessageFrames} frames (maxMessageFrames)`,
@@ -451,18 +457,18 @@ export class Connection {
         `message of more than ${this.#limits.maxMessageSize} octets (maxMessageSize)`,
       )
     }
-    if (!frame.more && this.#parts.length === 0) {
-      // A single-frame message: an array of exactly one (h20: a push onto the empty #parts
-      // grew a backing store of 17 slots for it, about 100 octets more per message).
+    const count = this.#partsCount
+    if (!frame.more && count === 0) {
+      // A single-frame message: an array of exactly one.
       this.#events.push({ type: "message", frames: [frame.body] })
       return
     }
-    this.#parts.push(frame.body)
+    this.#parts[count] = frame.body
+    this.#partsCount = count + 1
     this.#partsSize = size
     if (frame.more) return
-    const frames = this.#parts
-    this.#parts = []
-    this.#partsSize = 0
+    const frames = this.#parts.slice(0, count + 1) as Uint8Array[]
+    this.#dropPartialMessage()
     this.#events.push({ type: "message", frames })
   }
 
@@ -794,10 +800,16 @@ export class Connection {
   }
 
   #dropPartialMessage(): void {
-    this.#parts = []
+    // Let go of the bodies (they may pin read buffers); keep the array unless it grew large.
+    if (this.#parts.length > PARTS_KEPT) this.#parts = []
+    else this.#parts.fill(undefined, 0, this.#partsCount)
+    this.#partsCount = 0
     this.#partsSize = 0
   }
 }
+
+/** A connection keeps its message-assembly array while no message had more frames than this. */
+const PARTS_KEPT = 64
 
 function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
   return typeof (value as { then?: unknown }).then === "function"
