@@ -56,6 +56,7 @@ const PLAINTEXT_AT = BOX_AT + MAC_BYTES
 const PAYLOAD_AT = PLAINTEXT_AT + 1
 
 const textEncoder = new TextEncoder()
+const EMPTY = new Uint8Array(0)
 
 /**
  * A 24-octet nonce: `prefix` (ASCII, 16 characters before a short nonce, 8 before a long one),
@@ -403,7 +404,8 @@ export class CurveMessageCodec {
       // subarray(), not a Uint8Array view: when `bytes` is a Node Buffer (a read chunk) the
       // result is one too, and the socket layer need not make a Buffer of it (Buffer.from()
       // over an ArrayBuffer costs more than Buffer's subarray(), which costs more than a view).
-      body: bytes.subarray(at + PAYLOAD_AT, at + size),
+      // An empty frame (a REQ/REP envelope delimiter) shares one empty array, as in FrameDecoder.
+      body: size === PAYLOAD_AT ? EMPTY : bytes.subarray(at + PAYLOAD_AT, at + size),
     }
   }
 
