@@ -217,6 +217,8 @@ export class Connection {
   #pongOwed: Uint8Array | undefined
   /** PINGs received since output became blocked, or -1 once anything else arrived meanwhile. */
   #pingsWhileBlocked = 0
+  /** The frame send() passes to the mechanism, reused (see send). */
+  readonly #sendFrame: Frame = { more: false, command: false, body: EMPTY }
 
   constructor(opts: ConnectionOptions) {
     this.#opts = opts
@@ -642,12 +644,25 @@ export class Connection {
     const mech = this.#mechanism as SecurityMechanism
     const encoder = this.#encoder
     const last = frames.length - 1
-    if (mech.encodeInto !== undefined) {
-      for (let i = 0; i <= last; i++) mech.encodeInto({ more: i < last, command: false, body: frames[i] as Uint8Array }, encoder)
-      return
-    }
-    for (let i = 0; i <= last; i++) {
-      encoder.add(mech.encode({ more: i < last, command: false, body: frames[i] as Uint8Array }))
+    // One frame object for every frame sent (h20: no allocation per frame): encodeInto, encode
+    // and the encoder read it at once and keep only its body.
+    const frame = this.#sendFrame
+    try {
+      if (mech.encodeInto !== undefined) {
+        for (let i = 0; i <= last; i++) {
+          frame.more = i < last
+          frame.body = frames[i] as Uint8Array
+          mech.encodeInto(frame, encoder)
+        }
+        return
+      }
+      for (let i = 0; i <= last; i++) {
+        frame.more = i < last
+        frame.body = frames[i] as Uint8Array
+        encoder.add(mech.encode(frame))
+      }
+    } finally {
+      frame.body = EMPTY // hold no application buffer
     }
   }
 
