@@ -26,10 +26,12 @@
  * decode whatever its flags — and MORE/COMMAND come only from the authenticated inner octet.
  *
  * Allocation: encode makes exactly one buffer ("\x07MESSAGE" + nonce + MAC + flags + payload)
- * and seals it in place; decode opens the box in place inside the received frame body (the
- * plaintext lands where the ciphertext was) and returns a view. libsodium supports both
- * overlaps (secretbox "c and m can overlap"); test/mechanism/curve-message.test.ts checks it on
- * each crypto backend. Pure.
+ * and seals it in place; encodeInto builds the MESSAGE in the encoder's own buffer instead;
+ * decode opens the box in place inside the received frame body (the plaintext lands where the
+ * ciphertext was) and returns a view. libsodium supports both overlaps (secretbox "c and m can
+ * overlap"); test/mechanism/curve-message.test.ts checks it on each crypto backend. A MESSAGE
+ * of up to 64 payload octets is sealed and opened in a staging buffer and copied (h20, see
+ * Staging below). Pure.
  */
 import { ErrorCode, protocolError } from "../errors.js"
 import { MAC_BYTES, NONCE_BYTES, cryptoBackend, wipe } from "../crypto/nacl.js"
@@ -242,9 +244,9 @@ const SCRATCH_NONCE = {
  * the frame's own memory. libsodium (through sodium-native) needs its box and plaintext as
  * typed arrays of their exact lengths; two new views per message cost about 0.1 µs and 190
  * octets of garbage each way, more than copying a small box in and out. The staging buffer's
- * views are made once per size and kept. Shared by every codec: encode and decode are synchronous, and each
- * leaves the buffer without plaintext (a seal overwrites it with the box; after an open the
- * plaintext octets are zeroed once copied out).
+ * views are made once per size and kept. Shared by every codec: encode and decode are
+ * synchronous, and each leaves the buffer without plaintext (a seal overwrites it with the
+ * box; after an open the plaintext octets are zeroed once copied out).
  */
 const STAGED_MAX_SIZE = PAYLOAD_AT + 64
 
