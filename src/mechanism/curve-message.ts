@@ -53,6 +53,9 @@ const PREFIX_BYTES = NONCE_BYTES - SHORT_NONCE_SIZE
 /** "\x07MESSAGE" */
 const MESSAGE_NAME = Uint8Array.from([Command.MESSAGE.length, ...Array.from(Command.MESSAGE, (c) => c.charCodeAt(0))])
 const NONCE_AT = MESSAGE_NAME.length
+/** "\x07MESSAGE" as two big-endian 32-bit words, for the check of every received MESSAGE. */
+const MESSAGE_NAME_HI = readU32(MESSAGE_NAME, 0)
+const MESSAGE_NAME_LO = readU32(MESSAGE_NAME, 4)
 const BOX_AT = NONCE_AT + SHORT_NONCE_SIZE
 const PLAINTEXT_AT = BOX_AT + MAC_BYTES
 const PAYLOAD_AT = PLAINTEXT_AT + 1
@@ -422,10 +425,10 @@ export class CurveMessageCodec {
     if (size <= 1 || size <= (bytes[at] as number)) {
       throw protocolError(ErrorCode.MALFORMED_COMMAND_UNSPECIFIED, `CURVE: expected a MESSAGE command, got a ${size}-octet frame that is no command`)
     }
-    for (let i = 0; i < NONCE_AT; i++) {
-      if (bytes[at + i] !== MESSAGE_NAME[i]) {
-        throw protocolError(ErrorCode.UNEXPECTED_COMMAND, "CURVE: expected MESSAGE after the handshake, got another command")
-      }
+    // The name's length octet is 7 only in a frame of 8 octets or more (checked just above), so
+    // both words are read within the frame.
+    if (bytes[at] !== NONCE_AT - 1 || readU32(bytes, at) !== MESSAGE_NAME_HI || readU32(bytes, at + 4) !== MESSAGE_NAME_LO) {
+      throw protocolError(ErrorCode.UNEXPECTED_COMMAND, "CURVE: expected MESSAGE after the handshake, got another command")
     }
     if (size < CURVE_MESSAGE_MIN_SIZE) {
       throw protocolError(
@@ -444,8 +447,10 @@ export class CurveMessageCodec {
       if (!this.#crypto.openInto(views.plaintext, views.box, nonce, this.#key)) {
         throw protocolError(ErrorCode.CRYPTOGRAPHIC, "CURVE: a MESSAGE box did not open (tampered, or wrong keys)")
       }
-      for (let i = PLAINTEXT_AT; i < size; i++) bytes[at + i] = st[i] as number
-      views.plaintext.fill(0)
+      for (let i = PLAINTEXT_AT; i < size; i++) {
+        bytes[at + i] = st[i] as number
+        st[i] = 0 // no plaintext left in the staging buffer
+      }
       this.#receiveWindow.commit(bytes, nonceAt)
       return bytes[at + PLAINTEXT_AT] as number
     }
