@@ -203,7 +203,13 @@ export class Connection {
   #mechanism: SecurityMechanism | undefined
   #handshakeDeadline: number
   #peer: PeerInfo | undefined
-  #parts: Uint8Array[] = []
+  /**
+   * Frames of the message being assembled: the first #partsCount slots (h20: the array is kept
+   * from message to message, so a multipart message costs one exact-size copy, not a new
+   * array grown slot by slot; dropped after a message of more than PARTS_KEPT frames).
+   */
+  #parts: (Uint8Array | undefined)[] = []
+  #partsCount = 0
   #partsSize = 0
   /** CURVE waits for the crypto backend to finish loading (libsodium-wrappers' WebAssembly). */
   #waitingForCrypto = false
@@ -217,6 +223,8 @@ export class Connection {
   #pongOwed: Uint8Array | undefined
   /** PINGs received since output became blocked, or -1 once anything else arrived meanwhile. */
   #pingsWhileBlocked = 0
+  /** The frame send() passes to the mechanism, reused (see send). */
+  readonly #sendFrame: Frame = { more: false, command: false, body: EMPTY }
 
   constructor(opts: ConnectionOptions) {
     this.#opts = opts
@@ -277,7 +285,7 @@ export class Connection {
 
   /** Frames of the message being assembled, held until its last frame arrives. */
   get partialMessageFrames(): number {
-    return this.#parts.length
+    return this.#partsCount
   }
 
   get ready(): boolean {
@@ -408,9 +416,17 @@ export class Connection {
     for (;;) {
       const state = this.#state
       if (state === State.TRAFFIC) {
+        const mechanism = this.#mechanism as SecurityMechanism
+        if (mechanism.decodeInPlace !== undefined) {
+          // CURVE: open each MESSAGE where it lies in the read buffer (no frame view per message).
+          const decoder = this.#decoder
+          if (decoder.nextInPlace() < 0) return
+          this.#onMessageFrame(mechanism.decodeInPlace(decoder.frameBytes, decoder.frameOffset, decoder.frameSize))
+          continue
+        }
         const frame = this.#decoder.next()
         if (frame === undefined) return
-        this.#onTrafficFrame(frame)
+        this.#onMessageFrame(mechanism.decode(frame))
       } else if (state === State.HANDSHAKE) {
         if (this.#mechanism === undefined) return // waiting for the crypto backend
         const frame = this.#decoder.next()
@@ -430,8 +446,8 @@ export class Connection {
     }
   }
 
-  #onTrafficFrame(wire: Frame): void {
-    const frame = (this.#mechanism as SecurityMechanism).decode(wire)
+  /** One frame of traffic, as the mechanism decoded it. */
+  #onMessageFrame(frame: Frame): void {
     if (frame.command) {
       this.#onTrafficCommand(frame.body)
       return
@@ -439,7 +455,7 @@ export class Connection {
     if (this.#outputBlocked) this.#pingsWhileBlocked = -1
     // Checked before the frame is kept: the count bounds what empty frames cost (they add
     // nothing to the size), the size bounds what the bodies cost.
-    if (this.#parts.length >= this.#limits.maxMessageFrames) {
+    if (this.#partsCount >= this.#limits.maxMessageFrames) {
       throw protocolError(
         ErrorCode.TOO_MANY_FRAMES,
         `message of more than ${this.#limits.maxMessageFrames} frames (maxMessageFrames)`,
@@ -452,12 +468,18 @@ export class Connection {
         `message of more than ${this.#limits.maxMessageSize} octets (maxMessageSize)`,
       )
     }
-    this.#parts.push(frame.body)
+    const count = this.#partsCount
+    if (!frame.more && count === 0) {
+      // A single-frame message: an array of exactly one.
+      this.#events.push({ type: "message", frames: [frame.body] })
+      return
+    }
+    this.#parts[count] = frame.body
+    this.#partsCount = count + 1
     this.#partsSize = size
     if (frame.more) return
-    const frames = this.#parts
-    this.#parts = []
-    this.#partsSize = 0
+    const frames = this.#parts.slice(0, count + 1) as Uint8Array[]
+    this.#dropPartialMessage()
     this.#events.push({ type: "message", frames })
   }
 
@@ -631,12 +653,25 @@ export class Connection {
     const mech = this.#mechanism as SecurityMechanism
     const encoder = this.#encoder
     const last = frames.length - 1
-    if (mech.encodeInto !== undefined) {
-      for (let i = 0; i <= last; i++) mech.encodeInto({ more: i < last, command: false, body: frames[i] as Uint8Array }, encoder)
-      return
-    }
-    for (let i = 0; i <= last; i++) {
-      encoder.add(mech.encode({ more: i < last, command: false, body: frames[i] as Uint8Array }))
+    // One frame object for every frame sent (h20: no allocation per frame): encodeInto, encode
+    // and the encoder read it at once and keep only its body.
+    const frame = this.#sendFrame
+    try {
+      if (mech.encodeInto !== undefined) {
+        for (let i = 0; i <= last; i++) {
+          frame.more = i < last
+          frame.body = frames[i] as Uint8Array
+          mech.encodeInto(frame, encoder)
+        }
+        return
+      }
+      for (let i = 0; i <= last; i++) {
+        frame.more = i < last
+        frame.body = frames[i] as Uint8Array
+        encoder.add(mech.encode(frame))
+      }
+    } finally {
+      frame.body = EMPTY // hold no application buffer
     }
   }
 
@@ -789,10 +824,16 @@ export class Connection {
   }
 
   #dropPartialMessage(): void {
-    this.#parts = []
+    // Let go of the bodies (they may pin read buffers); keep the array unless it grew large.
+    if (this.#parts.length > PARTS_KEPT) this.#parts = []
+    else this.#parts.fill(undefined, 0, this.#partsCount)
+    this.#partsCount = 0
     this.#partsSize = 0
   }
 }
+
+/** A connection keeps its message-assembly array while no message had more frames than this. */
+const PARTS_KEPT = 64
 
 function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
   return typeof (value as { then?: unknown }).then === "function"

@@ -38,6 +38,7 @@ import {
   ShortNonceCounter,
   ShortNonceWindow,
   decodeTraffic,
+  decodeTrafficInPlace,
   encodeTraffic,
   encodeTrafficInto,
   nonceWith,
@@ -258,6 +259,10 @@ export class CurveClient implements SecurityMechanism {
 
   decode(frame: Frame): Frame {
     return decodeTraffic(this.#codec, "client", this.#state, frame)
+  }
+
+  decodeInPlace(bytes: Uint8Array, at: number, size: number): Frame {
+    return decodeTrafficInPlace(this.#codec, "client", this.#state, bytes, at, size)
   }
 
   destroy(): void {

@@ -26,10 +26,12 @@
  * decode whatever its flags — and MORE/COMMAND come only from the authenticated inner octet.
  *
  * Allocation: encode makes exactly one buffer ("\x07MESSAGE" + nonce + MAC + flags + payload)
- * and seals it in place; decode opens the box in place inside the received frame body (the
- * plaintext lands where the ciphertext was) and returns a view. libsodium supports both
- * overlaps (secretbox "c and m can overlap"); test/mechanism/curve-message.test.ts checks it on
- * each crypto backend. Pure.
+ * and seals it in place; encodeInto builds the MESSAGE in the encoder's own buffer instead;
+ * decode opens the box in place inside the received frame body (the plaintext lands where the
+ * ciphertext was) and returns a view. libsodium supports both overlaps (secretbox "c and m can
+ * overlap"); test/mechanism/curve-message.test.ts checks it on each crypto backend. A MESSAGE
+ * of up to 64 payload octets is sealed and opened in a staging buffer and copied (h20, see
+ * Staging below). Pure.
  */
 import { ErrorCode, protocolError } from "../errors.js"
 import { MAC_BYTES, NONCE_BYTES, cryptoBackend, wipe } from "../crypto/nacl.js"
@@ -51,11 +53,15 @@ const PREFIX_BYTES = NONCE_BYTES - SHORT_NONCE_SIZE
 /** "\x07MESSAGE" */
 const MESSAGE_NAME = Uint8Array.from([Command.MESSAGE.length, ...Array.from(Command.MESSAGE, (c) => c.charCodeAt(0))])
 const NONCE_AT = MESSAGE_NAME.length
+/** "\x07MESSAGE" as two big-endian 32-bit words, for the check of every received MESSAGE. */
+const MESSAGE_NAME_HI = readU32(MESSAGE_NAME, 0)
+const MESSAGE_NAME_LO = readU32(MESSAGE_NAME, 4)
 const BOX_AT = NONCE_AT + SHORT_NONCE_SIZE
 const PLAINTEXT_AT = BOX_AT + MAC_BYTES
 const PAYLOAD_AT = PLAINTEXT_AT + 1
 
 const textEncoder = new TextEncoder()
+const EMPTY = new Uint8Array(0)
 
 /**
  * A 24-octet nonce: `prefix` (ASCII, 16 characters before a short nonce, 8 before a long one),
@@ -237,6 +243,53 @@ const SCRATCH_NONCE = {
 } as const
 
 /**
+ * h20 (issue 13 item 5): a small MESSAGE is sealed and opened in a staging buffer instead of in
+ * the frame's own memory. libsodium (through sodium-native) needs its box and plaintext as
+ * typed arrays of their exact lengths; two new views per message cost about 0.1 µs and 190
+ * octets of garbage each way, more than copying a small box in and out. The staging buffer's
+ * views are made once per size and kept. Shared by every codec: encode and decode are
+ * synchronous, and each leaves the buffer without plaintext (a seal overwrites it with the
+ * box; after an open the plaintext octets are zeroed once copied out).
+ */
+const STAGED_MAX_SIZE = PAYLOAD_AT + 64
+
+/** Exact-length views of one staging buffer for a MESSAGE body of one size. */
+interface StagedViews {
+  /** The whole MESSAGE body ("\x07MESSAGE" + short nonce + box). */
+  readonly whole: Uint8Array
+  readonly box: Uint8Array
+  readonly plaintext: Uint8Array
+}
+
+class Staging {
+  /** A MESSAGE body of up to STAGED_MAX_SIZE octets at offset 0, its name already in place. */
+  readonly bytes = new Uint8Array(STAGED_MAX_SIZE)
+  /** Views per body size, made on first use (at most 65 sizes, about 20 KB for the process). */
+  readonly #views: (StagedViews | undefined)[] = []
+
+  constructor() {
+    this.bytes.set(MESSAGE_NAME, 0)
+  }
+
+  /** Views for a MESSAGE body of `size` octets (PAYLOAD_AT ≤ size ≤ STAGED_MAX_SIZE). */
+  views(size: number): StagedViews {
+    const index = size - PAYLOAD_AT
+    const cached = this.#views[index]
+    if (cached !== undefined) return cached
+    const made = {
+      whole: this.bytes.subarray(0, size),
+      box: this.bytes.subarray(BOX_AT, size),
+      plaintext: this.bytes.subarray(PLAINTEXT_AT, size),
+    }
+    this.#views[index] = made
+    return made
+  }
+}
+
+const SEAL_STAGING = new Staging()
+const OPEN_STAGING = new Staging()
+
+/**
  * MESSAGE encoding and decoding for one connection after the handshake, under the shared key
  * precomputed from the two transient keys. Owns `key` and wipes it in destroy().
  */
@@ -301,6 +354,17 @@ export class CurveMessageCodec {
     }
     const nonce = this.#sendNonce
     this.#sendCounter.writeNext(nonce, PREFIX_BYTES)
+    if (size <= STAGED_MAX_SIZE) {
+      const st = SEAL_STAGING.bytes
+      const views = SEAL_STAGING.views(size)
+      for (let i = 0; i < SHORT_NONCE_SIZE; i++) st[NONCE_AT + i] = nonce[PREFIX_BYTES + i] as number
+      st[PLAINTEXT_AT] = (frame.more ? CURVE_MESSAGE_FLAG_MORE : 0) | (frame.command ? CURVE_MESSAGE_FLAG_COMMAND : 0)
+      st.set(payload, PAYLOAD_AT)
+      this.#crypto.sealInto(views.box, views.plaintext, nonce, this.#key)
+      const at = encoder.reserveMessage(size) // may start a new scratch buffer: read it after
+      encoder.scratch.set(views.whole, at)
+      return
+    }
     const at = encoder.reserveMessage(size)
     const out = encoder.scratch
     out.set(MESSAGE_NAME, at)
@@ -323,17 +387,48 @@ export class CurveMessageCodec {
    * octets), INVALID_SEQUENCE (nonce replayed/reordered), CRYPTOGRAPHIC (box does not open).
    */
   decode(frame: Frame): Frame {
-    if (this.#destroyed) throw protocolError(ErrorCode.UNSPECIFIED, "CURVE: MESSAGE received after the mechanism was destroyed")
     const body = frame.body
-    const size = body.length
+    const flags = this.#open(body, 0, body.length)
+    return {
+      more: (flags & CURVE_MESSAGE_FLAG_MORE) !== 0,
+      command: (flags & CURVE_MESSAGE_FLAG_COMMAND) !== 0,
+      body: body.subarray(PAYLOAD_AT),
+    }
+  }
+
+  /**
+   * decode() of the MESSAGE at `bytes[at .. at + size]` (FrameDecoder.nextInPlace), with the
+   * same checks and errors: no frame view is made for the MESSAGE itself (h20, issue 13 item 5),
+   * and the result's body is `bytes.subarray()` over the plaintext, where the ciphertext was.
+   */
+  decodeInPlace(bytes: Uint8Array, at: number, size: number): Frame {
+    const flags = this.#open(bytes, at, size)
+    return {
+      more: (flags & CURVE_MESSAGE_FLAG_MORE) !== 0,
+      command: (flags & CURVE_MESSAGE_FLAG_COMMAND) !== 0,
+      // subarray(), not a Uint8Array view: when `bytes` is a Node Buffer (a read chunk) the
+      // result is one too, and the socket layer need not make a Buffer of it (Buffer.from()
+      // over an ArrayBuffer costs more than Buffer's subarray(), which costs more than a view).
+      // An empty frame (a REQ/REP envelope delimiter) shares one empty array, as in FrameDecoder.
+      body: size === PAYLOAD_AT ? EMPTY : bytes.subarray(at + PAYLOAD_AT, at + size),
+    }
+  }
+
+  /**
+   * Check and open the MESSAGE at `bytes[at .. at + size]` in place; returns its inner flags
+   * octet. The MAC is verified before anything is written (libsodium's open checks it first), so
+   * a box that does not open leaves the ciphertext as it was and no plaintext anywhere.
+   */
+  #open(bytes: Uint8Array, at: number, size: number): number {
+    if (this.#destroyed) throw protocolError(ErrorCode.UNSPECIFIED, "CURVE: MESSAGE received after the mechanism was destroyed")
     // libzmq mechanism_base.cpp check_basic_command_structure
-    if (size <= 1 || size <= (body[0] as number)) {
+    if (size <= 1 || size <= (bytes[at] as number)) {
       throw protocolError(ErrorCode.MALFORMED_COMMAND_UNSPECIFIED, `CURVE: expected a MESSAGE command, got a ${size}-octet frame that is no command`)
     }
-    for (let i = 0; i < NONCE_AT; i++) {
-      if (body[i] !== MESSAGE_NAME[i]) {
-        throw protocolError(ErrorCode.UNEXPECTED_COMMAND, "CURVE: expected MESSAGE after the handshake, got another command")
-      }
+    // The name's length octet is 7 only in a frame of 8 octets or more (checked just above), so
+    // both words are read within the frame.
+    if (bytes[at] !== NONCE_AT - 1 || readU32(bytes, at) !== MESSAGE_NAME_HI || readU32(bytes, at + 4) !== MESSAGE_NAME_LO) {
+      throw protocolError(ErrorCode.UNEXPECTED_COMMAND, "CURVE: expected MESSAGE after the handshake, got another command")
     }
     if (size < CURVE_MESSAGE_MIN_SIZE) {
       throw protocolError(
@@ -341,23 +436,34 @@ export class CurveMessageCodec {
         `CURVE: expected a MESSAGE of at least ${CURVE_MESSAGE_MIN_SIZE} octets, got ${size}`,
       )
     }
-    this.#receiveWindow.check(body, NONCE_AT)
+    const nonceAt = at + NONCE_AT
+    this.#receiveWindow.check(bytes, nonceAt)
     const nonce = this.#receiveNonce
-    for (let i = 0; i < SHORT_NONCE_SIZE; i++) nonce[PREFIX_BYTES + i] = body[NONCE_AT + i] as number
-    // Plain Uint8Array views for the crypto call: `body` is often a Node Buffer, whose
+    for (let i = 0; i < SHORT_NONCE_SIZE; i++) nonce[PREFIX_BYTES + i] = bytes[nonceAt + i] as number
+    if (size <= STAGED_MAX_SIZE) {
+      const st = OPEN_STAGING.bytes
+      const views = OPEN_STAGING.views(size)
+      for (let i = BOX_AT; i < size; i++) st[i] = bytes[at + i] as number
+      if (!this.#crypto.openInto(views.plaintext, views.box, nonce, this.#key)) {
+        throw protocolError(ErrorCode.CRYPTOGRAPHIC, "CURVE: a MESSAGE box did not open (tampered, or wrong keys)")
+      }
+      for (let i = PLAINTEXT_AT; i < size; i++) {
+        bytes[at + i] = st[i] as number
+        st[i] = 0 // no plaintext left in the staging buffer
+      }
+      this.#receiveWindow.commit(bytes, nonceAt)
+      return bytes[at + PLAINTEXT_AT] as number
+    }
+    // Plain Uint8Array views for the crypto call: `bytes` is often a Node Buffer, whose
     // subarray() is markedly slower on this per-message path.
-    const plaintext = new Uint8Array(body.buffer, body.byteOffset + PLAINTEXT_AT, size - PLAINTEXT_AT)
-    const box = new Uint8Array(body.buffer, body.byteOffset + BOX_AT, size - BOX_AT)
+    const offset = bytes.byteOffset + at
+    const plaintext = new Uint8Array(bytes.buffer, offset + PLAINTEXT_AT, size - PLAINTEXT_AT)
+    const box = new Uint8Array(bytes.buffer, offset + BOX_AT, size - BOX_AT)
     if (!this.#crypto.openInto(plaintext, box, nonce, this.#key)) {
       throw protocolError(ErrorCode.CRYPTOGRAPHIC, "CURVE: a MESSAGE box did not open (tampered, or wrong keys)")
     }
-    this.#receiveWindow.commit(body, NONCE_AT)
-    const flags = body[PLAINTEXT_AT] as number
-    return {
-      more: (flags & CURVE_MESSAGE_FLAG_MORE) !== 0,
-      command: (flags & CURVE_MESSAGE_FLAG_COMMAND) !== 0,
-      body: body.subarray(PAYLOAD_AT),
-    }
+    this.#receiveWindow.commit(bytes, nonceAt)
+    return bytes[at + PLAINTEXT_AT] as number
   }
 
   /** Wipe the shared key; encode/decode fail afterwards. */
@@ -390,6 +496,21 @@ export function encodeTrafficInto(
 ): void {
   if (codec === undefined) throw new Error(`CURVE ${role}: encode() in state ${state}, expected READY`)
   codec.encodeInto(frame, encoder)
+}
+
+/** decodeInPlace() of a CURVE mechanism: as decodeTraffic, for FrameDecoder.nextInPlace(). */
+export function decodeTrafficInPlace(
+  codec: CurveMessageCodec | undefined,
+  role: CurveRole,
+  state: string,
+  bytes: Uint8Array,
+  at: number,
+  size: number,
+): Frame {
+  if (codec === undefined) {
+    throw protocolError(ErrorCode.UNEXPECTED_COMMAND, `CURVE ${role}: a message frame in state ${state}`)
+  }
+  return codec.decodeInPlace(bytes, at, size)
 }
 
 /** decode() of a CURVE mechanism: a message frame before READY is the peer's protocol error. */

@@ -71,6 +71,7 @@ import {
   ShortNonceCounter,
   ShortNonceWindow,
   decodeTraffic,
+  decodeTrafficInPlace,
   encodeTraffic,
   encodeTrafficInto,
   nonceWith,
@@ -434,6 +435,10 @@ export class CurveServer implements SecurityMechanism {
 
   decode(frame: Frame): Frame {
     return decodeTraffic(this.#codec, "server", this.#state, frame)
+  }
+
+  decodeInPlace(bytes: Uint8Array, at: number, size: number): Frame {
+    return decodeTrafficInPlace(this.#codec, "server", this.#state, bytes, at, size)
   }
 
   destroy(): void {

@@ -102,6 +102,13 @@ export interface SecurityMechanism {
   encodeInto?(frame: Frame, encoder: FrameEncoder): void
   /** After ready: unwrap one incoming frame (CURVE: decrypt a MESSAGE). Throws ProtocolError. */
   decode(frame: Frame): Frame
+  /**
+   * Optional, after ready: decode() of the frame body at `bytes[at .. at + size]`, whatever the
+   * outer frame flags (CURVE ignores them, as libzmq does). The engine calls this, when present,
+   * with FrameDecoder.nextInPlace(), so no view of the wire frame is made (CURVE: the box is
+   * opened where it lies in the read buffer). Throws ProtocolError as decode().
+   */
+  decodeInPlace?(bytes: Uint8Array, at: number, size: number): Frame
   /** Wipe secrets held by this mechanism. */
   destroy(): void
   /**

@@ -1264,6 +1264,14 @@ export abstract class Socket {
     this.#flushScheduled = false
     const dirty = this.#dirty
     if (dirty.length === 0) return
+    if (dirty.length === 1) {
+      // One pipe (every single-peer socket): keep the list instead of a fresh one per flush
+      // (h20: a push onto a new [] allocates 17 slots, once per request-reply round trip).
+      const pipe = dirty.pop() as Pipe
+      pipe.dirty = false
+      pipe.flush()
+      return
+    }
     this.#dirty = []
     for (const pipe of dirty) {
       pipe.dirty = false

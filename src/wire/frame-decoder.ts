@@ -21,11 +21,12 @@
  *   ignores both; nothing it sends sets them).
  *
  * Memory: a body lying within one pushed chunk is returned as a `subarray` view of it (no
- * copy; the view keeps that chunk alive). A body spread over chunks is copied once, into one
- * allocation of exactly its size, made only when all of it is buffered. That allocation comes
- * from `allocate` when the driver gives one (Node's transport passes memory that is not
- * zero-filled first: every octet of it is overwritten by the copy before the body is returned,
- * so nothing stale can be seen; issue 13 item 4).
+ * copy; the view keeps that chunk alive), or by nextInPlace() as that chunk and an offset. A
+ * body spread over chunks is copied once, into one allocation of exactly its size, made only
+ * when all of it is buffered. That allocation comes from `allocate` when the driver gives one
+ * (Node's transport passes memory that is not zero-filled first: every octet of it is
+ * overwritten by the copy before the body is returned, so nothing stale can be seen; issue 13
+ * item 4).
  * After a ProtocolError the decoder is poisoned: every later `next()` throws the same error.
  * Pure: no node:* imports.
  */
@@ -91,6 +92,10 @@ export class FrameDecoder {
   #size = 0
   #failure: ProtocolError | undefined
   readonly #allocate: BodyAllocator
+  /** The body of the frame found last (see nextInPlace). */
+  #frameBytes: Uint8Array = EMPTY
+  #frameOffset = 0
+  #frameSize = 0
 
   /**
    * `limits` are non-negative integers (Infinity means "no limit beyond 2^53-1"); both can be
@@ -150,11 +155,37 @@ export class FrameDecoder {
    * ProtocolError(MESSAGE_TOO_LARGE) when the declared size exceeds the limit.
    */
   next(): Frame | undefined {
+    const flags = this.nextInPlace()
+    if (flags < 0) return undefined
+    const bytes = this.#frameBytes
+    const at = this.#frameOffset
+    const size = this.#frameSize
+    this.#frameBytes = EMPTY // hold no chunk beyond this call
+    return {
+      more: (flags & FLAG_MORE) !== 0,
+      command: (flags & FLAG_COMMAND) !== 0,
+      body: size === 0 ? EMPTY : at === 0 && size === bytes.length ? bytes : bytes.subarray(at, at + size),
+    }
+  }
+
+  /**
+   * next() without a view or a frame object (h20, issue 13 item 5: the CURVE receive path opens
+   * its box straight from here): -1 when more bytes are needed, else the frame's flags octet
+   * (FLAG_MORE, FLAG_COMMAND; FLAG_LONG cleared), with the body at
+   * `frameBytes[frameOffset .. frameOffset + frameSize]` until the next call. `frameBytes` is
+   * the pushed chunk when the body lies within one, else a copy of exactly the body (the
+   * decoder lets go of it at the next call). Throws as next().
+   */
+  nextInPlace(): number {
+    // Drop the previous frame's chunk: a decoder asked until it returns -1 pins no read buffer.
+    this.#frameBytes = EMPTY
+    this.#frameOffset = 0
+    this.#frameSize = 0
     if (this.#failure !== undefined) throw this.#failure
     for (;;) {
       switch (this.#step) {
         case Step.FLAGS: {
-          if (this.#buffered < 1) return undefined
+          if (this.#buffered < 1) return -1
           const flags = this.#readOctet()
           if ((flags & FLAG_RESERVED_MASK) !== 0) {
             return this.#fail(
@@ -171,12 +202,12 @@ export class FrameDecoder {
           break
         }
         case Step.SHORT_SIZE: {
-          if (this.#buffered < 1) return undefined
+          if (this.#buffered < 1) return -1
           this.#setSize(0, this.#readOctet())
           break
         }
         case Step.LONG_SIZE: {
-          if (this.#buffered < 8) return undefined
+          if (this.#buffered < 8) return -1
           const high = this.#readUint32()
           const low = this.#readUint32()
           this.#setSize(high, low)
@@ -184,13 +215,28 @@ export class FrameDecoder {
         }
         case Step.BODY: {
           const size = this.#size
-          if (this.#buffered < size) return undefined
-          const body = this.#take(size)
+          if (this.#buffered < size) return -1
+          this.#take(size)
           this.#step = Step.FLAGS
-          return { more: this.#more, command: this.#command, body }
+          return (this.#more ? FLAG_MORE : 0) | (this.#command ? FLAG_COMMAND : 0)
         }
       }
     }
+  }
+
+  /** The chunk (or copy) holding the body of the frame nextInPlace() returned last. */
+  get frameBytes(): Uint8Array {
+    return this.#frameBytes
+  }
+
+  /** Where that body starts in frameBytes. */
+  get frameOffset(): number {
+    return this.#frameOffset
+  }
+
+  /** That body's size in octets. */
+  get frameSize(): number {
+    return this.#frameSize
   }
 
   /** Check the declared size (`high` * 2^32 + `low`) against the limit, then expect the body. */
@@ -236,14 +282,24 @@ export class FrameDecoder {
     return value
   }
 
-  /** `size` octets from the queue: a view when in one chunk, else one exact-size copy. */
-  #take(size: number): Uint8Array {
-    if (size === 0) return EMPTY
+  /**
+   * Locate `size` octets from the queue (frameBytes/frameOffset/frameSize): in place when in one
+   * chunk, else one exact-size copy.
+   */
+  #take(size: number): void {
+    this.#frameSize = size
+    if (size === 0) {
+      this.#frameBytes = EMPTY
+      this.#frameOffset = 0
+      return
+    }
     const chunk = this.#chunks[this.#head] as Uint8Array
     const at = this.#offset
     if (chunk.length - at >= size) {
+      this.#frameBytes = chunk
+      this.#frameOffset = at
       this.#advance(chunk, size)
-      return chunk.subarray(at, at + size)
+      return
     }
     const out = this.#allocate(size)
     if (!(out instanceof Uint8Array) || out.length !== size) {
@@ -258,7 +314,8 @@ export class FrameDecoder {
       filled += n
       this.#advance(current, n)
     }
-    return out
+    this.#frameBytes = out
+    this.#frameOffset = 0
   }
 
   /** Consume `n` octets of the current chunk (n <= what is left of it). */

@@ -6,7 +6,8 @@ import assert from "node:assert/strict"
 import fc from "fast-check"
 import { ErrorCode, ProtocolError } from "../../src/errors.js"
 import { BACKEND_NAMES, loadBackend, type CryptoBackend } from "../../src/crypto/backend.js"
-import { loadSodiumNative } from "../../src/crypto/sodium-native-backend.js"
+import { fastSecretbox, loadSodiumNative, type SodiumNative } from "../../src/crypto/sodium-native-backend.js"
+import { createRequire } from "node:module"
 import { LOW_ORDER_POINTS } from "../../src/crypto/low-order-points.js"
 import { toHex } from "../vectors/hex.js"
 import { NACL_BOX } from "../vectors/nacl.js"
@@ -196,4 +197,87 @@ describe("backends agree with each other", () => {
       )
     })
   }
+})
+
+describe("sodium-native: secretbox through the addon's own functions (h20)", () => {
+  it("is used when sodium-native is installed (the exported functions forward as expected)", () => {
+    if (!SODIUM_NATIVE_INSTALLED) {
+      // Without the addon there is nothing to call directly; the backend tests above cover the rest.
+      assert.equal(backends.some((b) => b.name === "sodium-native"), false)
+      return
+    }
+    const require = createRequire(import.meta.url)
+    const sodium = require("sodium-native") as SodiumNative
+    assert.notEqual(fastSecretbox(sodium, require("sodium-native/binding.js")), undefined)
+  })
+
+  it("is not used for an addon whose exported functions do not forward their arguments unchanged", () => {
+    if (!SODIUM_NATIVE_INSTALLED) return
+    const require = createRequire(import.meta.url)
+    const sodium = require("sodium-native") as SodiumNative
+    const binding: unknown = require("sodium-native/binding.js")
+    // A wrapper that passes (buffer, offset, length) triples, as sodium-native does for some functions.
+    const reshaped = {
+      ...sodium,
+      crypto_secretbox_easy: (c: Uint8Array, m: Uint8Array, n: Uint8Array, k: Uint8Array) => {
+        void [c, m, n, k]
+        throw new Error("binding.crypto_secretbox_easy(c.buffer, c.byteOffset, c.byteLength)")
+      },
+    } as SodiumNative
+    assert.equal(fastSecretbox(reshaped, binding), undefined)
+    assert.equal(fastSecretbox(sodium, undefined), undefined)
+    assert.equal(fastSecretbox(sodium, { crypto_secretbox_easy: () => 0 }), undefined)
+  })
+
+  it("is not used when the addon's results differ from the exported functions' (known-answer check)", () => {
+    if (!SODIUM_NATIVE_INSTALLED) return
+    const require = createRequire(import.meta.url)
+    const sodium = require("sodium-native") as SodiumNative
+    const wrong = {
+      crypto_secretbox_easy: (c: Uint8Array) => {
+        c.fill(1)
+        return 0
+      },
+      crypto_secretbox_open_easy: () => true,
+    }
+    assert.equal(fastSecretbox(sodium, wrong), undefined)
+    const acceptsForgery = {
+      crypto_secretbox_easy: (c: Uint8Array, m: Uint8Array, n: Uint8Array, k: Uint8Array) => {
+        sodium.crypto_secretbox_easy(c, m, n, k)
+        return 0
+      },
+      crypto_secretbox_open_easy: (m: Uint8Array, c: Uint8Array, n: Uint8Array, k: Uint8Array) => {
+        sodium.crypto_secretbox_open_easy(m, c, n, k)
+        return true
+      },
+    }
+    assert.equal(fastSecretbox(sodium, acceptsForgery), undefined)
+  })
+
+  // The addon aborts the whole process on an argument it does not expect: were these checks
+  // missing, this test would crash the test run instead of failing.
+  it("refuses wrong argument types and sizes with TypeError/RangeError instead of reaching the addon", () => {
+    const backend = backends.find((b) => b.name === "sodium-native")
+    if (backend === undefined) return // not installed: nothing native to protect
+    const key = new Uint8Array(32)
+    const nonce = new Uint8Array(24)
+    const bad: [string, () => unknown][] = [
+      ["short output", () => backend.sealInto(new Uint8Array(20), new Uint8Array(5), nonce, key)],
+      ["long output", () => backend.sealInto(new Uint8Array(22), new Uint8Array(5), nonce, key)],
+      ["short nonce", () => backend.sealInto(new Uint8Array(21), new Uint8Array(5), new Uint8Array(23), key)],
+      ["short key", () => backend.sealInto(new Uint8Array(21), new Uint8Array(5), nonce, new Uint8Array(31))],
+      ["box under 16", () => backend.openInto(new Uint8Array(0), new Uint8Array(15), nonce, key)],
+      ["open output size", () => backend.openInto(new Uint8Array(3), new Uint8Array(20), nonce, key)],
+      ["not a Uint8Array", () => backend.openInto([0, 0, 0, 0] as unknown as Uint8Array, new Uint8Array(20), nonce, key)],
+    ]
+    for (const [what, call] of bad) {
+      assert.throws(call, (err: unknown) => err instanceof TypeError || err instanceof RangeError, what)
+    }
+    // and the right sizes still work
+    const box = new Uint8Array(21)
+    backend.sealInto(box, new Uint8Array(5).fill(7), nonce, key)
+    const out = new Uint8Array(5)
+    assert.equal(backend.openInto(out, box, nonce, key), true)
+    assert.deepEqual(out, new Uint8Array(5).fill(7))
+  })
 })

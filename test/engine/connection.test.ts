@@ -87,6 +87,27 @@ describe("Connection handshake in memory", () => {
     })
   }
 
+  for (const mechanism of ["NULL", "CURVE"] as const) {
+    it(`${mechanism}: messages delivered in one batch keep their own frames (h20: the assembly array is reused)`, async () => {
+      const { client, server } = pair(mechanism)
+      await pump(client, server)
+      server.takeEvents()
+      const sent = [
+        [enc("a1"), enc("a2"), enc("a3")],
+        [enc("b")],
+        [enc(""), enc("c2")],
+        Array.from({ length: 70 }, (_, i) => enc(`d${i}`)), // over the kept size: the array is dropped
+        [enc("e1"), enc("e2")],
+      ]
+      for (const m of sent) client.send(m)
+      await pump(client, server)
+      const got = only(server.takeEvents(), "message").map((e) => e.frames)
+      assert.deepEqual(got.map((m) => m.map(dec)), sent.map((m) => m.map(dec)))
+      assert.equal(new Set(got).size, got.length, "no two messages share an array")
+      assert.equal(server.partialMessageFrames, 0)
+    })
+  }
+
   it("CURVE: the server learns the client's long-term key, the client the server's", async () => {
     const { client, server } = pair("CURVE")
     await pump(client, server)

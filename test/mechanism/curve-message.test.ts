@@ -202,6 +202,127 @@ describe("CURVE MESSAGE: receiving", () => {
   })
 })
 
+describe("CURVE MESSAGE: decodeInPlace (h20: opened where it lies in the read buffer)", () => {
+  /** `n` MESSAGEs laid end to end in one buffer after `lead` octets, with their offsets. */
+  function packed(client: CurveMessageCodec, bodies: Uint8Array[], lead = 5): { buffer: Uint8Array; spans: [number, number][] } {
+    const wires = bodies.map((b, i) => client.encode(frame(b, i % 2 === 0, false)).body)
+    const buffer = new Uint8Array(lead + wires.reduce((n, w) => n + w.length, 0))
+    const spans: [number, number][] = []
+    let at = lead
+    for (const w of wires) {
+      buffer.set(w, at)
+      spans.push([at, w.length])
+      at += w.length
+    }
+    return { buffer, spans }
+  }
+
+  for (const backend of backendNames) {
+    it(`${backend}: opens each MESSAGE in place, touching only its own octets`, async () => {
+      await crypto.useCryptoBackend(backend)
+      const { client, server } = codecPair()
+      const bodies = [utf8("first"), bytes(), new Uint8Array(300).fill(0x61), utf8("last")]
+      const { buffer, spans } = packed(client, bodies)
+      for (let i = 0; i < spans.length; i++) {
+        const [at, size] = spans[i] as [number, number]
+        const before = buffer.slice()
+        const out = server.decodeInPlace(buffer, at, size)
+        assert.equal(out.more, i % 2 === 0)
+        assert.equal(out.command, false)
+        assert.equal(hex(out.body), hex(bodies[i] as Uint8Array))
+        if (size > 33) {
+          assert.equal(out.body.buffer, buffer.buffer, "a view, not a copy")
+          assert.equal(out.body.byteOffset, at + 33)
+        }
+        // only this MESSAGE's flags and payload octets (at + 32 ..) were written
+        assert.equal(hex(buffer.subarray(0, at + 32)), hex(before.subarray(0, at + 32)))
+        assert.equal(hex(buffer.subarray(at + size)), hex(before.subarray(at + size)))
+      }
+    })
+
+    it(`${backend}: a tampered MESSAGE is CRYPTOGRAPHIC, leaves its ciphertext untouched (no plaintext anywhere) and does not advance the window`, async () => {
+      await crypto.useCryptoBackend(backend)
+      const { client, server } = codecPair()
+      const secret = utf8("attack at dawn, attack at dawn")
+      const { buffer, spans } = packed(client, [secret])
+      const [at, size] = spans[0] as [number, number]
+      for (const flip of [at + 16, at + 31, at + 32, at + size - 1]) {
+        // MAC octets (16..31) and ciphertext octets (32..): every flipped bit is refused
+        buffer[flip] = (buffer[flip] as number) ^ 0x10
+        const tampered = buffer.slice()
+        assert.throws(() => server.decodeInPlace(buffer, at, size), (e) => codeOf(e) === ErrorCode.CRYPTOGRAPHIC)
+        assert.equal(hex(buffer), hex(tampered), "nothing was written")
+        assert.ok(!Buffer.from(buffer).includes(Buffer.from(secret)), "no plaintext visible")
+        buffer[flip] = (buffer[flip] as number) ^ 0x10
+      }
+      const out = server.decodeInPlace(buffer, at, size)
+      assert.equal(hex(out.body), hex(secret), "the genuine MESSAGE still opens: failures did not advance the window")
+    })
+  }
+
+  for (const backend of backendNames) {
+    it(`${backend}: property: encodeInto() and decodeInPlace() round-trip frames of every small size, interleaved (staged and in place)`, async () => {
+      await crypto.useCryptoBackend(backend)
+      fc.assert(
+        fc.property(
+          fc.array(fc.record({ more: fc.boolean(), command: fc.boolean(), body: fc.uint8Array({ maxLength: 120 }) }), { minLength: 1, maxLength: 12 }),
+          (frames) => {
+            const key = crypto.randomBytes(32)
+            const { client, server } = codecPair(key)
+            const reference = codecPair(key)
+            const encoder = new FrameEncoder()
+            for (const f of frames) client.encodeInto(copy(f), encoder)
+            const wire = Buffer.concat(encoder.flush())
+            let at = 0
+            for (const f of frames) {
+              const size = wire[at + 1] as number // every MESSAGE here is under 256 octets: short frames
+              assert.equal(wire[at], 0, "outer flags 0")
+              // decode() of a copy, by a second codec under the same key, agrees
+              const expected = reference.server.decode({ more: false, command: false, body: new Uint8Array(wire.subarray(at + 2, at + 2 + size)) })
+              const out = server.decodeInPlace(wire, at + 2, size)
+              assert.equal(out.more, f.more)
+              assert.equal(out.command, f.command)
+              assert.equal(hex(out.body), hex(f.body))
+              assert.equal(hex(expected.body), hex(f.body))
+              at += 2 + size
+            }
+            assert.equal(at, wire.length)
+          },
+        ),
+        { numRuns: 100 },
+      )
+    })
+  }
+
+  it("refuses a replay and every malformed MESSAGE with the codes of decode()", () => {
+    const { client, server } = codecPair()
+    const { buffer, spans } = packed(client, [utf8("one")])
+    const [at, size] = spans[0] as [number, number]
+    const replay = buffer.slice()
+    server.decodeInPlace(buffer, at, size)
+    assert.throws(() => server.decodeInPlace(replay, at, size), (e) => codeOf(e) === ErrorCode.INVALID_SEQUENCE)
+    const lead = (body: Uint8Array) => Uint8Array.from([9, 9, ...body, 9])
+    const cases: [Uint8Array, ErrorCode][] = [
+      [bytes(), ErrorCode.MALFORMED_COMMAND_UNSPECIFIED],
+      [bytes(40, 1, 2), ErrorCode.MALFORMED_COMMAND_UNSPECIFIED],
+      [Uint8Array.from([7, ...utf8("MESSAGX"), ...new Uint8Array(30)]), ErrorCode.UNEXPECTED_COMMAND],
+      [Uint8Array.from([7, ...utf8("MESSAGE"), ...new Uint8Array(24)]), ErrorCode.MALFORMED_COMMAND_MESSAGE],
+      [Uint8Array.from([7, ...utf8("MESSAGE"), 255, 255, 255, 255, 255, 255, 255, 255, ...new Uint8Array(17)]), ErrorCode.CRYPTOGRAPHIC],
+    ]
+    for (const [body, code] of cases) {
+      assert.throws(() => server.decodeInPlace(lead(body), 2, body.length), (e) => codeOf(e) === code, `expected ${code}`)
+    }
+  })
+
+  it("after destroy(), decodeInPlace is ProtocolError(UNSPECIFIED)", () => {
+    const { client, server } = codecPair()
+    const { buffer, spans } = packed(client, [utf8("x")])
+    server.destroy()
+    const [at, size] = spans[0] as [number, number]
+    assert.throws(() => server.decodeInPlace(buffer, at, size), (e) => codeOf(e) === ErrorCode.UNSPECIFIED)
+  })
+})
+
 describe("short nonces", () => {
   it("the counter counts 1, 2, 3 big-endian and carries into the high word", () => {
     const c = new ShortNonceCounter({ hi: 0, lo: 0xfffffffe })

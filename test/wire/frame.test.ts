@@ -444,6 +444,76 @@ describe("FrameDecoder allocate (issue 13 item 4: memory that is not zero-filled
   })
 })
 
+describe("FrameDecoder.nextInPlace (h20: the CURVE receive path)", () => {
+  /** Drain with nextInPlace(), copying each body out of frameBytes as it is found. */
+  function decodeInPlace(chunks: readonly Uint8Array[]): { frames: Frame[]; decoder: FrameDecoder } {
+    const decoder = new FrameDecoder({ maxFrameSize: 70000, maxCommandSize: 70000 })
+    const frames: Frame[] = []
+    for (const chunk of chunks) {
+      decoder.push(chunk)
+      for (let flags = decoder.nextInPlace(); flags >= 0; flags = decoder.nextInPlace()) {
+        assert.equal(flags & ~(FLAG_MORE | FLAG_COMMAND), 0, "only MORE and COMMAND come back")
+        const at = decoder.frameOffset
+        frames.push({
+          more: (flags & FLAG_MORE) !== 0,
+          command: (flags & FLAG_COMMAND) !== 0,
+          body: decoder.frameBytes.slice(at, at + decoder.frameSize),
+        })
+      }
+    }
+    return { frames, decoder }
+  }
+
+  it("finds what next() finds, under a random chunking (property)", () => {
+    fc.assert(
+      fc.property(fc.array(arbitraryFrame(), { minLength: 1, maxLength: 5 }), fc.array(fc.nat(), { maxLength: 8 }), (frames, rawCuts) => {
+        const bytes = concat(...frames.map(encodeFrame))
+        const cuts = [...new Set(rawCuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b)
+        const { frames: found, decoder } = decodeInPlace(splitAt(bytes, cuts))
+        assert.deepEqual(plain(found), plain(frames))
+        assert.equal(decoder.buffered, 0)
+      }),
+      { numRuns: 150 },
+    )
+  })
+
+  it("points into the pushed chunk for a body within it, and at an exact copy for one spread over chunks", () => {
+    const decoder = new FrameDecoder(BIG)
+    const chunk = concat(encodeFrame(frame(false, false, ascii("abc"))), encodeFrame(frame(true, false, new Uint8Array(300).fill(7))).subarray(0, 100))
+    decoder.push(chunk)
+    assert.equal(decoder.nextInPlace(), 0)
+    assert.equal(decoder.frameBytes, chunk)
+    assert.equal(decoder.frameOffset, 2)
+    assert.equal(decoder.frameSize, 3)
+    assert.equal(decoder.nextInPlace(), -1)
+    decoder.push(encodeFrame(frame(true, false, new Uint8Array(300).fill(7))).subarray(100))
+    assert.equal(decoder.nextInPlace(), FLAG_MORE)
+    assert.notEqual(decoder.frameBytes.buffer, chunk.buffer)
+    assert.equal(decoder.frameBytes.length, 300)
+    assert.equal(decoder.frameOffset, 0)
+    assert.deepEqual(decoder.frameBytes, new Uint8Array(300).fill(7))
+  })
+
+  it("lets go of the last chunk once it returns -1, so an idle connection pins no read buffer", () => {
+    const decoder = new FrameDecoder(BIG)
+    const chunk = encodeFrame(frame(false, false, ascii("abc")))
+    decoder.push(chunk)
+    assert.equal(decoder.nextInPlace(), 0)
+    assert.equal(decoder.frameBytes, chunk)
+    assert.equal(decoder.nextInPlace(), -1)
+    assert.equal(decoder.frameBytes.length, 0)
+    assert.equal(decoder.frameSize, 0)
+  })
+
+  it("refuses as next() does, and stays failed", () => {
+    const decoder = new FrameDecoder(BIG)
+    decoder.push(hex("08"))
+    assert.throws(() => decoder.nextInPlace(), (err: unknown) => err instanceof ProtocolError && err.code === ErrorCode.MALFORMED_FRAME)
+    assert.throws(() => decoder.nextInPlace(), (err: unknown) => err instanceof ProtocolError && err.code === ErrorCode.MALFORMED_FRAME)
+    assert.throws(() => decoder.next(), (err: unknown) => err instanceof ProtocolError && err.code === ErrorCode.MALFORMED_FRAME)
+  })
+})
+
 describe("frame round trips (properties)", () => {
   it("decodes what encodeFrame wrote, under a random chunking", () => {
     fc.assert(
