@@ -25,7 +25,7 @@ import type { SecurityOptions } from "../mechanism/index.js"
 import { publicFromSecret } from "../crypto/index.js"
 import { checkEndpointSyntax } from "../transport/endpoint.js" // unbind/disconnect (h5-endpoints)
 import { Mechanism, type SocketTypeName } from "../wire/constants.js"
-import { StreamConnection } from "../transport/stream-connection.js"
+import { StreamConnection, allocateBody } from "../transport/stream-connection.js"
 import { RawConnection } from "../transport/raw-connection.js" // h4-proxy: STREAM sockets
 import { Dialer, type DialerEvent } from "../transport/dialer.js"
 import { parseSocketEndpoint } from "../transport/endpoint.js"
@@ -950,6 +950,7 @@ export abstract class Socket {
       ...(authenticate !== undefined ? { authenticate } : {}),
       zapEnforceDomain: o.zapEnforceDomain,
       peerAddress,
+      allocate: allocateBody, // memory for frames spread over reads, not zero-filled (stream-connection.ts)
       limits: { maxMessageSize: o.maxMessageSize < 0 ? Number.MAX_SAFE_INTEGER : o.maxMessageSize },
       handshakeInterval: o.handshakeInterval,
       heartbeatInterval: o.heartbeatInterval,

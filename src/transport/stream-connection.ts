@@ -49,7 +49,7 @@ export interface StreamConnectionOptions {
  */
 const UNZEROED_FROM = 4096
 
-function allocateBody(size: number): Uint8Array {
+export function allocateBody(size: number): Uint8Array {
   return size >= UNZEROED_FROM ? Buffer.allocUnsafeSlow(size) : new Uint8Array(size)
 }
 
@@ -80,6 +80,8 @@ export class StreamConnection {
   ) {
     this.socket = socket
     this.#handlers = handlers
+    // The sockets pass allocateBody in the options they build per connection; a copy of the
+    // options is made only for a caller that gave no allocator.
     this.engine = new Connection(options.allocate === undefined ? { ...options, allocate: allocateBody } : options)
     this.engine.onWake = () => this.pump()
     socket.setNoDelay(true)
